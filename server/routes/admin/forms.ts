@@ -1,0 +1,35 @@
+import type { FastifyReply } from 'fastify';
+import { AppError } from '../../errors.js';
+
+/** A urlencoded form body as strings (repeated fields keep their last value). */
+export type FormBody = Record<string, string | string[] | undefined>;
+
+export function field(body: unknown, name: string): string {
+  const value = (body as FormBody | undefined)?.[name];
+  return Array.isArray(value) ? (value.at(-1) ?? '') : (value ?? '');
+}
+
+/** Only local paths: never "//evil.example" or "/\evil.example". */
+export function safeNext(next: unknown, fallback = '/admin'): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : fallback;
+}
+
+/**
+ * Runs a form action; on a 422/409 it renders the form again with the errors and every
+ * typed value, so nothing the person wrote is lost.
+ */
+export async function handleForm(
+  reply: FastifyReply,
+  action: () => Promise<unknown>,
+  rerender: (errors: Record<string, string>, message: string, status: number) => Promise<unknown>,
+): Promise<unknown> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof AppError && (err.status === 422 || err.status === 409)) {
+      const errors = Object.keys(err.fields).length ? err.fields : { form: err.message };
+      return rerender(errors, err.message, 422);
+    }
+    throw err;
+  }
+}

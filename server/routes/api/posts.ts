@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { IdParams, PageQuery, SlugParams } from '../../schemas/common.js';
+import { CreatePostBody, UpdatePostBody } from '../../schemas/posts.js';
+import {
+  createPost,
+  deletePostById,
+  getPostForStaff,
+  getPublicPost,
+  listPublicPosts,
+  updatePostById,
+  type PostView,
+} from '../../services/posts.js';
+import { findPostById } from '../../data/posts.js';
+
+const API_PAGE_SIZE = 10;
+
+/** The list shape of product.md; term names, as the API accepts them. */
+export function apiSummary(post: PostView) {
+  return {
+    id: post.id,
+    slug: post.slug,
+    title: post.title,
+    excerpt: post.excerpt,
+    author: { username: post.author.username, display_name: post.author.display_name },
+    published_at: post.published_at,
+    tags: post.tags.map((t) => t.name),
+    categories: post.categories.map((t) => t.name),
+    comment_count: post.comment_count,
+  };
+}
+
+function apiStaffPost(post: PostView, bodyMd: string) {
+  return {
+    ...apiSummary(post),
+    kind: post.kind,
+    status: post.status,
+    body: bodyMd,
+    html: post.html,
+    comments_open: post.comments_open,
+    updated_at: post.updated_at,
+  };
+}
+
+export default async function postsApi(base: FastifyInstance) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const db = () => app.db.kysely;
+
+  app.get('/posts', { schema: { querystring: PageQuery } }, async (request) => {
+    const listing = await listPublicPosts(db(), {}, request.query.page, API_PAGE_SIZE);
+    return { posts: listing.posts.map(apiSummary), page: listing.page, total: listing.total };
+  });
+
+  app.get('/posts/:slug', { schema: { params: SlugParams } }, async (request) => {
+    const post = await getPublicPost(db(), request.params.slug, 'post');
+    return { post: { ...apiSummary(post), html: post.html, comments_open: post.comments_open }, comments: [] };
+  });
+
+  const staffView = async (actor: { id: number; role: 'admin' | 'editor' | 'author' | 'patron' }, id: number) => {
+    const view = await getPostForStaff(db(), actor, id);
+    const row = await findPostById(db(), id);
+    return apiStaffPost(view, row?.body_md ?? '');
+  };
+
+  app.post(
+    '/posts',
+    { schema: { body: CreatePostBody }, preHandler: app.requireApiRole('write-posts') },
+    async (request, reply) => {
+      const actor = request.user!;
+      const id = await createPost(db(), actor, request.body);
+      return reply.code(201).send({ post: await staffView(actor, id) });
+    },
+  );
+
+  app.patch(
+    '/posts/:id',
+    { schema: { params: IdParams, body: UpdatePostBody }, preHandler: app.requireApiRole('write-posts') },
+    async (request) => {
+      const actor = request.user!;
+      await updatePostById(db(), actor, request.params.id, request.body);
+      return { post: await staffView(actor, request.params.id) };
+    },
+  );
+
+  app.delete(
+    '/posts/:id',
+    { schema: { params: IdParams }, preHandler: app.requireApiRole('write-posts') },
+    async (request, reply) => {
+      await deletePostById(db(), request.user!, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,25 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Status = Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('scheduled')]);
+const Kind = Type.Union([Type.Literal('post'), Type.Literal('page')]);
+const Names = Type.Array(Type.String(), { maxItems: 50 });
+
+/** Staff input; lengths and meaning are checked by the posts service, with field messages. */
+const fields = {
+  title: Type.String(),
+  body: Type.String(),
+  slug: Type.Optional(Type.String()),
+  excerpt: Type.Optional(Type.String()),
+  status: Status,
+  published_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  tags: Type.Optional(Names),
+  categories: Type.Optional(Names),
+  comments_open: Type.Optional(Type.Boolean()),
+  kind: Type.Optional(Kind),
+};
+
+export const CreatePostBody = Type.Object(fields, { additionalProperties: false });
+export type CreatePostBody = Static<typeof CreatePostBody>;
+
+export const UpdatePostBody = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1 });
+export type UpdatePostBody = Static<typeof UpdatePostBody>;
