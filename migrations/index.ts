@@ -6,6 +6,8 @@ import * as m0004 from './0004_create_posts.js';
 import * as m0005 from './0005_create_terms.js';
 import * as m0006 from './0006_create_uploads.js';
 import * as m0007 from './0007_create_settings.js';
+import * as m0008 from './0008_create_comments.js';
+import * as m0009 from './0009_create_moderation_log.js';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder) so the
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0005_create_terms': m0005,
   '0006_create_uploads': m0006,
   '0007_create_settings': m0007,
+  '0008_create_comments': m0008,
+  '0009_create_moderation_log': m0009,
 };

@@ -84,7 +84,7 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
   });
 
   // 2. Lectern's own decorators.
-  await app.register(contextPlugin, { config, db });
+  await app.register(contextPlugin, { config, db, secret });
   await app.register(authPlugin);
   await app.register(viewsPlugin);
   await app.register(errorsPlugin);

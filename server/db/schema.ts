@@ -91,6 +91,45 @@ export interface SettingsTable {
   value: string;
 }
 
+export type CommentStatus = 'approved' | 'pending' | 'rejected' | 'spam';
+
+export interface CommentsTable {
+  id: Generated<number>;
+  post_id: number;
+  parent_id: number | null;
+  /** 0 for a top-level comment; replies below thread_depth are attached at the deepest level. */
+  depth: number;
+  user_id: number | null;
+  author_name: string;
+  /** Never shown publicly nor in the public API. */
+  author_email: string;
+  author_url: string;
+  /** Keyed hash of the email, for the locally drawn avatar: the email cannot be read back. */
+  avatar_key: string;
+  is_staff: number;
+  body_md: string;
+  body_html: string;
+  status: CommentStatus;
+  /** JSON array of why it was held or marked spam. */
+  reasons: string;
+  /** Keyed hash of the poster's IP (rate limit, spam); purgeable. */
+  ip_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModerationLogTable {
+  id: Generated<number>;
+  comment_id: number;
+  post_id: number | null;
+  actor_id: number | null;
+  actor_name: string;
+  from_status: string;
+  /** A CommentStatus, or 'deleted'. */
+  to_status: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -100,6 +139,8 @@ export interface Database {
   post_terms: PostTermsTable;
   uploads: UploadsTable;
   settings: SettingsTable;
+  comments: CommentsTable;
+  moderation_log: ModerationLogTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -111,3 +152,5 @@ export type PostUpdate = Updateable<PostsTable>;
 export type Term = Selectable<TermsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type Upload = Selectable<UploadsTable>;
+export type Comment = Selectable<CommentsTable>;
+export type NewComment = Insertable<CommentsTable>;

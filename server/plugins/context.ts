@@ -6,14 +6,17 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Db;
+    /** Signs cookies and keys the IP and avatar hashes. */
+    secret: string;
   }
 }
 
 /** Makes the configuration and the database reachable from every route and hook. */
-export default fp<{ config: Config; db: Db }>(
-  async (app, { config, db }) => {
+export default fp<{ config: Config; db: Db; secret: string }>(
+  async (app, { config, db, secret }) => {
     app.decorate('config', config);
     app.decorate('db', db);
+    app.decorate('secret', secret);
   },
   { name: 'lectern-context' },
 );

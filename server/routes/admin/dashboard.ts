@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { needsSetup } from '../../services/users.js';
 import { countPostsByStatus, listPostsForStaff } from '../../data/posts.js';
+import { countByStatus } from '../../data/comments.js';
+import { can } from '../../services/permissions.js';
 
 export default async function dashboardRoutes(app: FastifyInstance) {
   const db = () => app.db.kysely;
@@ -11,6 +13,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
     if (reply.sent) return reply;
     const user = request.user!;
     const counts = await countPostsByStatus(db());
+    const pendingComments = can(user.role, 'moderate') ? (await countByStatus(db())).pending : null;
     const recent = await listPostsForStaff(db(), {
       authorId: user.role === 'author' ? user.id : undefined,
       page: 1,
@@ -19,6 +22,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
     return reply.page('admin/dashboard', {
       title: 'Dashboard',
       counts,
+      pendingComments,
       recent: recent.rows,
       welcome: (request.query as Record<string, string>).welcome === '1',
     });

@@ -5,6 +5,7 @@ import postsAdminRoutes from './posts.js';
 import uploadRoutes from './uploads.js';
 import accountRoutes from './account.js';
 import siteRoutes from './site.js';
+import commentsAdminRoutes from './comments.js';
 
 export default async function adminRoutes(app: FastifyInstance) {
   // The staff area is never cached by a browser or a proxy.
@@ -17,4 +18,5 @@ export default async function adminRoutes(app: FastifyInstance) {
   await app.register(uploadRoutes);
   await app.register(accountRoutes);
   await app.register(siteRoutes);
+  await app.register(commentsAdminRoutes);
 }

@@ -12,6 +12,8 @@ import {
   type PostView,
 } from '../../services/posts.js';
 import { findPostById } from '../../data/posts.js';
+import { listApprovedComments } from '../../data/comments.js';
+import { buildThread, type ThreadNode } from '../../services/threads.js';
 
 const API_PAGE_SIZE = 10;
 
@@ -27,6 +29,20 @@ export function apiSummary(post: PostView) {
     tags: post.tags.map((t) => t.name),
     categories: post.categories.map((t) => t.name),
     comment_count: post.comment_count,
+  };
+}
+
+/** A public comment and its replies: never the email or the IP hash. */
+function apiComment(node: ThreadNode): Record<string, unknown> {
+  return {
+    id: node.id,
+    parent_id: node.parent_id,
+    author_name: node.author_name,
+    author_url: node.author_url || null,
+    html: node.body_html,
+    created_at: node.created_at,
+    is_staff: node.is_staff === 1,
+    replies: node.replies.map(apiComment),
   };
 }
 
@@ -53,7 +69,8 @@ export default async function postsApi(base: FastifyInstance) {
 
   app.get('/posts/:slug', { schema: { params: SlugParams } }, async (request) => {
     const post = await getPublicPost(db(), request.params.slug, 'post');
-    return { post: { ...apiSummary(post), html: post.html, comments_open: post.comments_open }, comments: [] };
+    const comments = buildThread(await listApprovedComments(db(), post.id));
+    return { post: { ...apiSummary(post), html: post.html, comments_open: post.comments_open }, comments: comments.map(apiComment) };
   });
 
   const staffView = async (actor: { id: number; role: 'admin' | 'editor' | 'author' | 'patron' }, id: number) => {

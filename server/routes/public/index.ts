@@ -8,6 +8,7 @@ import { loadSettings } from '../../services/settings.js';
 import { findTerm } from '../../data/terms.js';
 import { findUserByUsername } from '../../data/users.js';
 import { notFound } from '../../errors.js';
+import postRoutes from './posts.js';
 import type { TermKind } from '../../db/schema.js';
 
 /** A page past the last one is a 404, as in WordPress, not an empty list. */
@@ -21,14 +22,11 @@ export default async function publicRoutes(base: FastifyInstance) {
   const db = () => app.db.kysely;
   const perPage = async () => (await loadSettings(db())).posts_per_page;
 
+  await app.register(postRoutes);
+
   app.get('/', { schema: { querystring: PageQuery } }, async (request, reply) => {
     const listing = ensurePageExists(await listPublicPosts(db(), {}, request.query.page, await perPage()));
     return reply.page('home', { listing, heading: null });
-  });
-
-  app.get('/posts/:slug', { schema: { params: SlugParams } }, async (request, reply) => {
-    const post = await getPublicPost(db(), request.params.slug, 'post');
-    return reply.page('post', { title: post.title, post });
   });
 
   app.get('/pages/:slug', { schema: { params: SlugParams } }, async (request, reply) => {
