@@ -21,6 +21,12 @@ const commentMarkdown = new MarkdownIt({ html: false, linkify: true, typographer
   'html_inline',
 ]);
 
+function alignFromStyle(tagName: string, attribs: sanitizeHtml.Attributes) {
+  const align = /text-align:\s*(left|right|center)/.exec(attribs.style ?? '')?.[1];
+  const { style: _style, ...rest } = attribs;
+  return { tagName, attribs: align ? { ...rest, align } : rest };
+}
+
 const POST_ALLOWED: sanitizeHtml.IOptions = {
   allowedTags: [
     'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'p', 'br', 'hr', 'blockquote', 'pre', 'code', 'kbd',
@@ -43,6 +49,10 @@ const POST_ALLOWED: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   transformTags: {
     img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
+    // markdown-it aligns table columns with style="text-align:…", which no style may pass;
+    // keep the alignment as the align attribute instead.
+    th: alignFromStyle,
+    td: alignFromStyle,
   },
 };
 

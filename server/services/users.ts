@@ -23,8 +23,14 @@ export function isEmail(value: string): boolean {
   return value.length <= 254 && EMAIL.test(value);
 }
 
-export async function createUser(db: Executor, input: NewUserInput, passwordCost: number): Promise<User> {
-  const errors: Record<string, string> = {};
+/** `extraErrors` lets a form add its own checks (a password typed twice) to the same report. */
+export async function createUser(
+  db: Executor,
+  input: NewUserInput,
+  passwordCost: number,
+  extraErrors: Record<string, string> = {},
+): Promise<User> {
+  const errors: Record<string, string> = { ...extraErrors };
   const username = (input.username ?? '').trim().toLowerCase();
   const email = (input.email ?? '').trim() || null;
   const displayName = (input.display_name ?? '').trim() || username;

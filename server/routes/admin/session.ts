@@ -25,13 +25,11 @@ export default async function sessionRoutes(app: FastifyInstance) {
       reply,
       async () => {
         const password = field(request.body, 'password');
-        if (password !== field(request.body, 'password_confirm')) {
-          return reply.page('admin/setup', { title: 'Set up Lectern', values, errors: { password_confirm: 'The two passwords differ' } }, 422);
-        }
+        const mismatch: Record<string, string> = password !== field(request.body, 'password_confirm') ? { password_confirm: 'The two passwords differ' } : {};
         // Checked inside the transaction, so two browsers racing through setup make one admin.
         const user = await db().transaction().execute(async (trx) => {
           if (!(await needsSetup(trx))) throw notFound();
-          return createUser(trx, { ...values, role: 'admin', password }, app.config.passwordCost);
+          return createUser(trx, { ...values, role: 'admin', password }, app.config.passwordCost, mismatch);
         });
         reply.startSessionCookie(await startSession(db(), user.id));
         return reply.redirect('/admin?welcome=1', 303);
