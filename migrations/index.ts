@@ -8,6 +8,9 @@ import * as m0006 from './0006_create_uploads.js';
 import * as m0007 from './0007_create_settings.js';
 import * as m0008 from './0008_create_comments.js';
 import * as m0009 from './0009_create_moderation_log.js';
+import * as m0040 from './0040_create_mail_queue.js';
+import * as m0020 from './0020_create_post_search.js';
+import * as m0021 from './0021_create_comment_search.js';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder) so the
@@ -23,4 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0007_create_settings': m0007,
   '0008_create_comments': m0008,
   '0009_create_moderation_log': m0009,
+  '0040_create_mail_queue': m0040,
+  '0020_create_post_search': m0020,
+  '0021_create_comment_search': m0021,
 };

@@ -130,6 +130,27 @@ export interface ModerationLogTable {
   created_at: string;
 }
 
+export type MailStatus = 'queued' | 'sent' | 'failed';
+
+export interface MailQueueTable {
+  id: Generated<number>;
+  /** What the mail is about: 'reply', 'new-comment', 'approved', 'held', 'digest', 'invite', 'password-reset', … */
+  kind: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  headers: string;
+  dedupe_key: string | null;
+  status: MailStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string;
+  locked_until: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -141,6 +162,7 @@ export interface Database {
   settings: SettingsTable;
   comments: CommentsTable;
   moderation_log: ModerationLogTable;
+  mail_queue: MailQueueTable;
 }
 
 export type User = Selectable<UsersTable>;
