@@ -17,6 +17,7 @@ export const COPY_ORDER = [
   'settings',
   'comments',
   'moderation_log',
+  'mail_queue',
 ] as const;
 
 /** Tables that are derived from others (search indexes) or belong to the migrator. */
@@ -41,6 +42,9 @@ async function countRows(db: Kysely<any>, table: string): Promise<number> {
   return Number(row.n);
 }
 
+/** Tables whose keys are not serial ids (a session id is a hash; settings are keyed by name). */
+const NATURAL_KEYS = new Set(['sessions', 'settings', 'post_terms']);
+
 /** The primary-key columns to page through a table in a stable order. */
 function orderColumns(table: string): string[] {
   if (table === 'post_terms') return ['post_id', 'term_id'];
@@ -50,7 +54,8 @@ function orderColumns(table: string): string[] {
 
 export async function listUserTables(db: Db): Promise<string[]> {
   const tables = await db.kysely.introspection.getTables();
-  return tables.map((t) => t.name).filter((name) => !isDerivedTable(name));
+  // Views hold no rows of their own.
+  return tables.filter((t) => !t.isView).map((t) => t.name).filter((name) => !isDerivedTable(name));
 }
 
 export async function copySite(source: Db, target: Db, onProgress: (p: CopyProgress) => void = () => {}): Promise<CopyReport> {
@@ -85,7 +90,7 @@ export async function copySite(source: Db, target: Db, onProgress: (p: CopyProgr
     // PostgreSQL hands out ids from sequences, which must move past the copied ids.
     if (target.dialect === 'postgres') {
       for (const table of COPY_ORDER) {
-        if (orderColumns(table)[0] !== 'id') continue;
+        if (NATURAL_KEYS.has(table)) continue;
         await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(trx);
       }
     }
