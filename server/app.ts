@@ -66,6 +66,21 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
   await app.register(csrf, {
     cookieKey: 'lectern_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true },
+    // The default places (form field, headers), plus the query string for multipart forms:
+    // their body is a stream the check cannot read, so the no-JS upload form carries it there.
+    getToken: (req) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      const header = (name: string) => req.headers[name] as string | undefined;
+      const multipartQuery = req.isMultipart() ? (req.query as Record<string, unknown>)._csrf : undefined;
+      return (
+        (typeof body?._csrf === 'string' ? body._csrf : undefined) ||
+        header('csrf-token') ||
+        header('xsrf-token') ||
+        header('x-csrf-token') ||
+        header('x-xsrf-token') ||
+        (typeof multipartQuery === 'string' ? multipartQuery : undefined)
+      );
+    },
   });
   await app.register(formbody);
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10 } });

@@ -3,6 +3,11 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorEnvelope } from '../errors.js';
 
 const isApi = (request: FastifyRequest) => request.url.startsWith('/api/');
+/** A script that asked for JSON (the editor's preview and upload) gets its errors as JSON too. */
+const wantsJson = (request: FastifyRequest) => {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+};
 
 /** fastify's schema errors → { field: message }, named as the client sent them. */
 function validationFields(error: FastifyError): Record<string, string> {
@@ -70,7 +75,7 @@ export default fp(
       const error = classify(rawError);
       if (error.status >= 500) request.log.error({ err: rawError }, 'request failed');
       if (error.status === 429 && rawError instanceof AppError === false) reply.header('retry-after', '60');
-      if (isApi(request) || !reply.page) {
+      if (isApi(request) || wantsJson(request) || !reply.page) {
         return reply.code(error.status).send(errorEnvelope(error.code, error.message, error.fields));
       }
       try {

@@ -23,7 +23,8 @@ export type SessionUser = Omit<User, 'password_hash'>;
 
 /** The user the credentials belong to, or null. Takes as long whether the user exists or not. */
 export async function checkCredentials(db: Executor, username: string, password: string, cost: number): Promise<User | null> {
-  const user = await findUserByUsername(db, username.trim());
+  // Usernames are stored lower-case (services/users.ts), whatever case was typed.
+  const user = await findUserByUsername(db, username.trim().toLowerCase());
   const hash = user?.password_hash ?? (await decoyPasswordHash(cost));
   const ok = await verifyPassword(password, hash);
   if (!ok || !user || !user.password_hash || user.disabled_at) return null;

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Executor } from '../data/executor.js';
-import { nowIso } from '../data/executor.js';
 import {
   deletePost as deletePostRow,
   findPostById,
@@ -102,7 +101,13 @@ function validate(input: PostInput, existing: Post | undefined, now: Date): Vali
   let publishedAt = explicitDate ?? (input.published_at === undefined ? existing?.published_at ?? null : null);
   let finalStatus = status;
   if (status === 'scheduled' && !publishedAt && !errors.published_at) errors.published_at = 'Choose when to publish';
-  if (status === 'published' && !explicitDate && !wasLive) publishedAt = now.toISOString();
+  if (status === 'published' && !explicitDate) {
+    // A live post keeps its first date (even when the form's date field was cleared);
+    // anything else published without a date goes out now. Never published and dateless.
+    const previous = publishedAt ?? existing?.published_at ?? null;
+    const live = wasLive && previous !== null && Date.parse(previous) <= now.getTime();
+    publishedAt = live ? previous : now.toISOString();
+  }
   // "Publish" with a future date means "schedule", and a past schedule means "publish", as in WordPress.
   if (status !== 'draft' && publishedAt) finalStatus = Date.parse(publishedAt) > now.getTime() ? 'scheduled' : 'published';
 

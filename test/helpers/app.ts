@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { deflateSync } from 'node:zlib';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/config.js';
@@ -10,6 +11,7 @@ import { migrateToLatest } from '../../server/db/migrate.js';
 import { createUser } from '../../server/services/users.js';
 import { startSession } from '../../server/services/auth.js';
 import { createApiToken } from '../../server/services/api-tokens.js';
+import { createPost, type PostInput } from '../../server/services/posts.js';
 import type { Role, User } from '../../server/db/schema.js';
 
 export interface TestApp {
@@ -21,8 +23,13 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Runs after the app is built and before it is ready: a test may add its own routes here. */
+  beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+}
+
 /** The real app over a fresh temporary SQLite database (or the given DATABASE_URL). */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'lectern-test-'));
   const base = loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'test.db')}`, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env });
   const config: Config = { ...base, passwordCost: 10 };
@@ -32,6 +39,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logText += chunk.toString()));
   const app = await buildApp({ config, db, secret: 'test-secret-that-is-long-enough-0123456789', logStream });
+  await options.beforeReady?.(app);
   await app.ready();
   return {
     app,
@@ -105,4 +113,84 @@ export async function apiToken(t: TestApp, role: Role): Promise<{ user: User; to
   const user = await makeUser(t, role);
   const { token } = await createApiToken(t.db.kysely, user, 'test');
   return { user, token, headers: { authorization: `Bearer ${token}` } };
+}
+
+/** Writes a post through the service, as the editor would; published now unless told otherwise. */
+export async function addPost(t: TestApp, author: Pick<User, 'id' | 'role'>, input: PostInput = {}, now?: Date): Promise<number> {
+  counter += 1;
+  return createPost(
+    t.db.kysely,
+    author,
+    { title: `Post ${counter}`, body: `Body of post ${counter}.`, status: 'published', ...input },
+    now,
+  );
+}
+
+/** The stored row of a post, for assertions. */
+export const postRow = (t: TestApp, id: number) => t.db.kysely.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** Signs in through the real login form; returns the browser as it stands afterwards. */
+export async function logIn(t: TestApp, username: string, password = PASSWORD, start: Record<string, string> = {}) {
+  const form = await getCsrf(t, '/admin/login', start);
+  const res = await postForm(t, { cookies: form.cookies, csrf: form.csrf }, '/admin/login', { username, password });
+  return { res, cookies: { ...form.cookies, ...parseSetCookies(res) }, csrf: form.csrf };
+}
+
+/** A multipart/form-data body built by hand, one file part plus plain fields. */
+export function multipart(
+  file: { field?: string; filename: string; contentType: string; data: Buffer } | null,
+  fields: Record<string, string> = {},
+): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = '----lectern-test-' + Math.random().toString(16).slice(2);
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  if (file) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.filename}"\r\n` +
+          `Content-Type: ${file.contentType}\r\n\r\n`,
+      ),
+      file.data,
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** A valid 1×1 PNG, built from its chunks (signature, IHDR, IDAT, IEND) with real CRCs. */
+export function tinyPng(): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const byte of buf) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0); // width
+  ihdr.writeUInt32BE(1, 4); // height
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // RGBA
+  // IDAT: zlib stream of one filter byte and four pixel bytes.
+  const idat = deflateSync(Buffer.from([0, 0x33, 0x66, 0x99, 0xff]));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

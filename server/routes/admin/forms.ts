@@ -9,9 +9,15 @@ export function field(body: unknown, name: string): string {
   return Array.isArray(value) ? (value.at(-1) ?? '') : (value ?? '');
 }
 
-/** Only local paths: never "//evil.example" or "/\evil.example". */
+/**
+ * Only local paths: never "//evil.example" or "/\evil.example". Browsers drop tabs and
+ * newlines from a URL ("/\t/evil.example" reads as "//evil.example"), and a newline cannot
+ * go in a header, so control characters and spaces are refused too.
+ */
 export function safeNext(next: unknown, fallback = '/admin'): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : fallback;
+  if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next)) return fallback;
+  for (const ch of next) if (ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) return fallback;
+  return next;
 }
 
 /**
