@@ -1,6 +1,11 @@
-import { Migrator, type MigrationResult } from 'kysely';
+import { Migrator, sql, type MigrationResult } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import type { Db } from './connect.js';
+
+async function currentSchema(db: Db): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely);
+  return rows[0]?.schema ?? 'public';
+}
 
 export interface MigrateOutcome {
   applied: string[];
@@ -11,6 +16,9 @@ export async function migrateToLatest(db: Db): Promise<MigrateOutcome> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => migrations },
+    // On PostgreSQL the migrator looks for its own tables across every schema; several sites
+    // sharing one database (one schema each) must each keep theirs in their own schema.
+    ...(db.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

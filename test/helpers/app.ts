@@ -13,6 +13,7 @@ import { startSession } from '../../server/services/auth.js';
 import { createApiToken } from '../../server/services/api-tokens.js';
 import { createPost, type PostInput } from '../../server/services/posts.js';
 import type { Role, User } from '../../server/db/schema.js';
+import { createTestDatabase } from './database.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -28,10 +29,15 @@ export interface TestAppOptions {
   beforeReady?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-/** The real app over a fresh temporary SQLite database (or the given DATABASE_URL). */
+/**
+ * The real app over a fresh database of its own: a temporary SQLite file, or a new
+ * PostgreSQL schema when the suite runs against PostgreSQL (test/helpers/database.ts).
+ * A DATABASE_URL in `env` overrides both (to reopen a database across a restart).
+ */
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'lectern-test-'));
-  const base = loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'test.db')}`, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env });
+  const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase(dir);
+  const base = loadConfig({ DATA_DIR: dir, DATABASE_URL: database.url, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env });
   const config: Config = { ...base, passwordCost: 10 };
   const db = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
@@ -49,6 +55,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
     close: async () => {
       await app.close();
       await db.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
