@@ -14,6 +14,9 @@ import contextPlugin from './plugins/context.js';
 import authPlugin from './plugins/auth.js';
 import viewsPlugin from './plugins/views.js';
 import errorsPlugin from './plugins/errors.js';
+import pageCachePlugin from './plugins/page-cache.js';
+import inputGuard from './plugins/input-guard.js';
+import { logSerializers } from './plugins/log-redaction.js';
 import publicRoutes from './routes/public/index.js';
 import apiRoutes from './routes/api/index.js';
 import adminRoutes from './routes/admin/index.js';
@@ -35,6 +38,8 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
       ...(logStream ? { stream: logStream } : {}),
       // Credentials never reach the log.
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      // …and tokens that travel in addresses (?_csrf=, ?token=, /reset/:token).
+      serializers: logSerializers,
     },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
@@ -59,13 +64,19 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
       },
     },
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    // HSTS only means something over HTTPS; browsers ignore it on http.
-    hsts: { maxAge: 31536000, includeSubDomains: false },
+    // Sent by the hook below, and only over HTTPS (directly or behind TRUST_PROXY).
+    hsts: false,
   });
+  // Strict-Transport-Security on a plain-http answer would pin a site that has no
+  // certificate yet; over HTTPS it tells browsers never to try http again.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
+  });
+  await app.register(inputGuard);
   await app.register(cookie, { secret });
   await app.register(csrf, {
     cookieKey: 'lectern_csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true },
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: 'auto' },
     // The default places (form field, headers), plus the query string for multipart forms:
     // their body is a stream the check cannot read, so the no-JS upload form carries it there.
     getToken: (req) => {
@@ -103,6 +114,8 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
   await app.register(authPlugin);
   await app.register(viewsPlugin);
   await app.register(errorsPlugin);
+  // Anonymous readers' pages from memory while the content version holds (issue 9).
+  await app.register(pageCachePlugin);
 
   // 3. Routes.
   await app.register(publicRoutes);

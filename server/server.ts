@@ -5,6 +5,8 @@ import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadOrCreateSecret } from './services/secrets.js';
 import { startUpkeep } from './services/scheduler.js';
+import { startMailWorker } from './services/mail/sender.js';
+import { sendModeratorDigest } from './services/notifications.js';
 
 /** load config → open db → migrate → build → listen; SIGTERM/SIGINT → close gracefully. */
 export async function serve(config: Config): Promise<void> {
@@ -13,8 +15,14 @@ export async function serve(config: Config): Promise<void> {
   const secret = loadOrCreateSecret(config.dataDir, config.secretKey);
   const app = await buildApp({ config, db, secret });
   const stopUpkeep = startUpkeep(db.kysely, (err) => app.log.error({ err }, 'upkeep failed'));
+  // Notifications leave from the mail queue in the background; without SMTP_URL this does nothing.
+  const stopMail = startMailWorker(db.kysely, config, {
+    beforeDelivery: (now) => sendModeratorDigest(db.kysely, now),
+    onError: (err) => app.log.error({ err }, 'mail delivery failed'),
+  });
   app.addHook('onClose', async () => {
     stopUpkeep();
+    await stopMail();
     await db.close();
   });
 

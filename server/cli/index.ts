@@ -4,6 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { projectRoot } from '../paths.js';
+import { registerCopy } from './copy.js';
+import { registerBackup } from './backup.js';
+import { registerExport } from './export.js';
+import { registerImportWordPress } from './import-wordpress.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 import { CliError, print, type CliIo } from './support.js';
@@ -84,8 +88,12 @@ function buildProgram(io: CliIo): Command {
 
   registerServe(program, io);
   registerMigrate(program, io);
+  registerCopy(program, io);
   registerUserCreate(program.command('user').description('Manage user accounts'), io);
   registerTokenCreate(program.command('token').description('Manage API tokens'), io);
+  registerImportWordPress(program, io);
+  registerExport(program, io);
+  registerBackup(program, io);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { Executor } from './executor.js';
 import type { NewUser, Role, User, UserUpdate } from '../db/schema.js';
 
@@ -99,6 +100,16 @@ function notTheLastActiveAdmin(userId: number) {
           .where('other.id', '!=', userId),
       ),
     ]);
+}
+
+/**
+ * PostgreSQL only: locks the active admins' rows until the transaction ends, so two admins
+ * demoting each other at once take turns and the second sees the first's change. (SQLite
+ * has one writer at a time already.) Call inside the caller's transaction.
+ */
+export async function lockActiveAdmins(db: Executor): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).orderBy('id').forUpdate().execute();
 }
 
 /** Updates the user unless that would leave no active admin; false when refused. */

@@ -21,6 +21,8 @@ export interface UsersTable {
   disabled_at: string | null;
   last_login_at: string | null;
   created_at: string;
+  /** Null for a self-registered patron until they follow the confirmation link. */
+  email_confirmed_at: string | null;
 }
 
 export interface SessionsTable {
@@ -99,6 +101,8 @@ export interface CommentsTable {
   parent_id: number | null;
   /** 0 for a top-level comment; replies below thread_depth are attached at the deepest level. */
   depth: number;
+  /** The comment this one answers, kept when parent_id moved up at the deepest level. */
+  reply_to_id: number | null;
   user_id: number | null;
   author_name: string;
   /** Never shown publicly nor in the public API. */
@@ -163,6 +167,20 @@ export interface Database {
   comments: CommentsTable;
   moderation_log: ModerationLogTable;
   mail_queue: MailQueueTable;
+  invitations: InvitationsTable;
+  password_resets: PasswordResetsTable;
+  privacy_log: PrivacyLogTable;
+  subscriptions: SubscriptionsTable;
+  subscription_requests: SubscriptionRequestsTable;
+  mail_optouts: MailOptoutsTable;
+  wordpress_users: WordpressUsersTable;
+  wordpress_posts: WordpressPostsTable;
+  wordpress_comments: WordpressCommentsTable;
+  jobs: JobsTable;
+  import_journal: ImportJournalTable;
+  login_attempts: LoginAttemptsTable;
+  content_version: ContentVersionTable;
+  comment_counts: CommentCountsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -176,3 +194,176 @@ export type ApiToken = Selectable<ApiTokensTable>;
 export type Upload = Selectable<UploadsTable>;
 export type Comment = Selectable<CommentsTable>;
 export type NewComment = Insertable<CommentsTable>;
+
+export interface InvitationsTable {
+  id: Generated<number>;
+  /** sha256 of the link's token: the table alone opens nothing. */
+  token_hash: string;
+  role: Role;
+  email: string | null;
+  created_by: number | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  used_by: number | null;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<number>;
+  user_id: number;
+  /** sha256 of the link's token. */
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface PrivacyLogTable {
+  id: Generated<number>;
+  actor_id: number | null;
+  actor_name: string;
+  /** 'erase' · 'export' · 'close-account' */
+  action: string;
+  /** JSON: mode and counts; never the email or anything erased. */
+  details: string;
+  created_at: string;
+}
+
+export type Invitation = Selectable<InvitationsTable>;
+export type PrivacyLogEntry = Selectable<PrivacyLogTable>;
+
+/** `replies`: mail me when someone answers my comments on this post; `post`: mail me about every new comment. */
+export type SubscriptionKind = 'replies' | 'post';
+
+export interface SubscriptionsTable {
+  id: Generated<number>;
+  /** Lower-cased, as comments store it. */
+  email: string;
+  post_id: number;
+  kind: SubscriptionKind;
+  created_at: string;
+}
+
+/** What a commenter ticked, waiting for the comment to be approved (migrations/0042). */
+export interface SubscriptionRequestsTable {
+  comment_id: number;
+  email: string;
+  post_id: number;
+  replies: number;
+  new_comments: number;
+  created_at: string;
+}
+
+export interface MailOptoutsTable {
+  id: Generated<number>;
+  email: string;
+  /** 'moderation': no more held-comment mail or digests to this address. */
+  kind: string;
+  created_at: string;
+}
+
+export type Subscription = Selectable<SubscriptionsTable>;
+export type MailQueueRow = Selectable<MailQueueTable>;
+
+/** WordPress import (issue 7, migrations 0030–0034): what each WordPress id became. */
+export interface WordpressUsersTable {
+  id: Generated<number>;
+  /** The import job that created the row. */
+  job_id: number | null;
+  /** The WordPress site as host and path ("blog.example.org"). */
+  source: string;
+  wp_login: string;
+  wp_id: number | null;
+  user_id: number | null;
+  created_at: string;
+}
+
+export interface WordpressPostsTable {
+  id: Generated<number>;
+  /** The import job that created the row. */
+  job_id: number | null;
+  source: string;
+  wp_id: number;
+  /** Null when the Lectern post was deleted after the import. */
+  post_id: number | null;
+  wp_type: string;
+  /** Percent-decoded WordPress slug, as old links carry it. */
+  wp_slug: string;
+  /** WordPress local date, YYYY-MM-DD. */
+  wp_date: string;
+  fingerprint: string;
+  /** posts.updated_at as the import wrote it. */
+  synced_at: string;
+  created_at: string;
+}
+
+export interface WordpressCommentsTable {
+  id: Generated<number>;
+  /** The import job that created the row. */
+  job_id: number | null;
+  source: string;
+  wp_id: number;
+  wp_post_id: number;
+  comment_id: number | null;
+  fingerprint: string;
+  synced_at: string;
+  created_at: string;
+}
+
+export type JobStatus = 'running' | 'done' | 'failed';
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  status: JobStatus;
+  phase: string;
+  done_kib: number;
+  total_kib: number;
+  label: string;
+  message: string;
+  /** JSON */
+  summary: string | null;
+  created_by: number | null;
+  created_at: string;
+  /** The heartbeat: a running job that stops touching it was interrupted. */
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface ImportJournalTable {
+  id: Generated<number>;
+  job_id: number;
+  table_name: string;
+  row_id: number;
+  /** JSON of the row before the change; null when the import created it. */
+  before: string | null;
+}
+
+export type Job = Selectable<JobsTable>;
+
+/** Failed sign-ins per account and per client IP (issue 5, migration 0060). */
+export interface LoginAttemptsTable {
+  id: Generated<number>;
+  /** "account:<keyed hash>" or "ip:<keyed hash>": never the typed name or the address. */
+  key: string;
+  /** Failures since first_failure_at (the count restarts after a quiet window). */
+  failures: number;
+  first_failure_at: string;
+  last_failure_at: string;
+  /** No attempt is even checked before this time. */
+  locked_until: string | null;
+}
+
+export type LoginAttempt = Selectable<LoginAttemptsTable>;
+
+/** One row (id 1): moved by triggers on every write a public page could show (migration 0070, plugins/page-cache.ts). */
+export interface ContentVersionTable {
+  id: number;
+  version: string | number | bigint;
+}
+
+/** Comments per status, kept by triggers (migration 0071): the queue's counts without a scan. */
+export interface CommentCountsTable {
+  status: CommentStatus;
+  n: string | number | bigint;
+}

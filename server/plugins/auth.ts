@@ -11,6 +11,8 @@ declare module 'fastify' {
     user: SessionUser | null;
     /** The raw session cookie value, when a valid session was found. */
     sessionToken: string | null;
+    /** True when `user` came from an API token (the staff API takes nothing else). */
+    viaApiToken: boolean;
   }
   interface FastifyReply {
     startSessionCookie(token: string): void;
@@ -30,6 +32,7 @@ export default fp(
   async (app) => {
     app.decorateRequest('user', null);
     app.decorateRequest('sessionToken', null);
+    app.decorateRequest('viaApiToken', false);
 
     app.decorateReply('startSessionCookie', function (this: FastifyReply, token: string) {
       this.setCookie(SESSION_COOKIE, token, {
@@ -52,7 +55,17 @@ export default fp(
         const match = /^Bearer\s+(\S+)$/i.exec(authorization);
         request.user = match?.[1] ? await resolveApiToken(app.db.kysely, match[1]) : null;
         if (!request.user) throw unauthorized('The API token is missing, malformed, revoked or unknown');
+        request.viaApiToken = true;
         return;
+      }
+      // The API reads JSON only. A page on another site can make a browser send a form
+      // (urlencoded, multipart, text/plain) with its cookies, but JSON needs a CORS
+      // preflight this server never grants: so no cookie-identified API call is forgeable.
+      if (request.url.startsWith('/api/') && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+        const type = request.headers['content-type'];
+        if (type !== undefined && !/^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+          throw new AppError(415, 'unsupported_media_type', 'The API takes application/json');
+        }
       }
       const token = request.cookies[SESSION_COOKIE];
       if (!token || request.url.startsWith('/static/') || request.url.startsWith('/uploads/')) return;
@@ -73,7 +86,9 @@ export default fp(
     });
 
     app.decorate('requireApiRole', (action: Action) => async (request: FastifyRequest) => {
-      if (!request.user) throw unauthorized();
+      // A session cookie is not enough: staff endpoints take a bearer token (product.md),
+      // which no other site can make a browser send.
+      if (!request.user || !request.viaApiToken) throw unauthorized();
       if (!can(request.user.role, action)) throw forbidden();
     });
   },

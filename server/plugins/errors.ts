@@ -21,9 +21,19 @@ function validationFields(error: FastifyError): Record<string, string> {
   return fields;
 }
 
+/**
+ * PostgreSQL's data exceptions that only a request's own values can cause: a number out of
+ * range for the column (/posts/99999999999999999999), text where a number goes, a NUL.
+ * The request is at fault, not the server (issue 5); SQLite stores or misses such values.
+ */
+const PG_BAD_VALUE = new Set(['22003', '22P02', '22021']);
+const isPgBadValue = (error: unknown) =>
+  typeof error === 'object' && error !== null && 'severity' in error && PG_BAD_VALUE.has(String((error as { code?: unknown }).code));
+
 /** Errors fastify and its plugins raise, as the user should see them. */
 function classify(error: FastifyError): AppError {
   if (error instanceof AppError) return error;
+  if (isPgBadValue(error)) return new AppError(400, 'bad_request', 'A value in the request is out of range');
   if (error.validation) {
     const fields = validationFields(error);
     return new AppError(422, 'validation_failed', 'Some fields need attention', fields);

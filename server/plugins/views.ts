@@ -58,8 +58,15 @@ export default fp(
         user: request.user,
         path: request.url,
         h: helpers(site),
-        // Created on first use, so pages without forms set no cookie and stay cacheable.
-        csrf: () => (csrfToken ??= this.generateCsrf()),
+        // Created on first use, so pages without forms set no cookie and stay cacheable. A page
+        // carrying a token is this visitor's alone: no shared cache may keep it (plugins/page-cache.ts).
+        csrf: () => {
+          if (csrfToken === null) {
+            csrfToken = this.generateCsrf();
+            if (!/no-store/.test(String(this.getHeader('cache-control') ?? ''))) this.header('cache-control', 'private, no-cache');
+          }
+          return csrfToken;
+        },
       });
       return this.code(status).type('text/html; charset=utf-8').send(html);
     });

@@ -10,6 +10,9 @@ export const NewCommentBody = Type.Object(
     url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     body: Type.String(),
     parent_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    /** Mail me about replies to my comments / about every new comment on this post (once approved). */
+    notify_replies: Type.Optional(Type.Boolean()),
+    notify_post: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,7 @@ import { findLiveTokenWithUser, touchToken } from '../data/tokens.js';
 import type { User } from '../db/schema.js';
 import { decoyPasswordHash, verifyPassword } from './passwords.js';
 import { newSecret, sha256 } from './tokens.js';
+import { enterLogin, leaveLogin, type LoginSource } from './login-throttle.js';
 
 /** Sessions end after this long without use, and this long after login whatever happens. */
 export const SESSION_IDLE_MS = 7 * 24 * 3600 * 1000;
@@ -29,6 +30,28 @@ export async function checkCredentials(db: Executor, username: string, password:
   const ok = await verifyPassword(password, hash);
   if (!ok || !user || !user.password_hash || user.disabled_at) return null;
   return user;
+}
+
+export type SignInResult<U> = { user: U; retryAfterS: null } | { user: null; retryAfterS: number | null };
+
+/**
+ * Every sign-in form goes through here, around its own credential check: throttled per
+ * account and per client IP (services/login-throttle.ts). `retryAfterS` is set when the
+ * attempt was refused unchecked (answer 429 with Retry-After); null user and null wait is
+ * a plain wrong name or password. Both answers are the same whether the account exists.
+ */
+export async function throttledSignIn<U>(
+  db: Executor,
+  secret: string,
+  source: LoginSource,
+  check: () => Promise<U | null>,
+  now = new Date(),
+): Promise<SignInResult<U>> {
+  const gate = await enterLogin(db, secret, source, now);
+  if (!gate.allowed) return { user: null, retryAfterS: gate.retryAfterS };
+  const user = await check();
+  await leaveLogin(db, gate, user !== null);
+  return user === null ? { user: null, retryAfterS: null } : { user, retryAfterS: null };
 }
 
 /** Starts a session; returns the cookie value (the database keeps only its hash). */

@@ -17,6 +17,9 @@ import { isPubliclyVisible } from './posts.js';
 import type { SiteSettings } from './settings.js';
 import type { SessionUser } from './auth.js';
 import { isEmail } from './users.js';
+import { commentBlock } from './registration.js';
+import { notifyCommentSubmitted } from './notifications.js';
+import { inGroupCommit } from './group-commit.js';
 
 export const COMMENT_LIMITS = { name: 100, email: 254, url: 300, body: 10_000 };
 
@@ -29,6 +32,9 @@ export interface CommentInput {
   parent_id?: unknown;
   /** The form's hidden trap field; people leave it empty. */
   honeypot?: unknown;
+  /** "Email me when someone replies" / "… about new comments on this post" (services/notifications.ts). */
+  notify_replies?: unknown;
+  notify_post?: unknown;
 }
 
 export interface Commenter {
@@ -110,6 +116,9 @@ export async function submitComment(
   const post = await findPostWithAuthorBySlug(db, slug);
   if (!post || post.kind !== 'post' || !isPubliclyVisible(post, now)) throw notFound('Post');
   if (commentsClosed(post, settings, now)) throw new AppError(403, 'comments_closed', 'Comments are closed on this post');
+  // A patron account comments only once its email address is confirmed.
+  const unconfirmed = commentBlock(commenter.user);
+  if (unconfirmed) throw unconfirmed;
   const valid = validate(input, commenter.user);
   const staff = isStaff(commenter.user?.role);
 
@@ -131,23 +140,26 @@ export async function submitComment(
 
   const bodyHtml = renderComment(valid.body);
   const honeypotFilled = text(input.honeypot).trim() !== '';
-  const approvedBefore = staff ? 0 : await countApprovedByEmail(db, valid.email);
+  // The rules only ask whether there is one (comment-rules.ts: first-time commenter).
+  const approvedBefore = staff ? 0 : await countApprovedByEmail(db, valid.email, 1);
   const verdict = judgeComment(
     { name: valid.name, email: valid.email, url: valid.url, body: valid.body, bodyHtml, isStaff: staff, honeypotFilled, approvedBefore },
     settings,
   );
   const iso = now.toISOString();
-  const id = await db.transaction().execute(async (trx) => {
+  // Shares its transaction with other comments arriving at the same moment (group-commit.ts).
+  const id = await inGroupCommit(db, async (trx) => {
     // Counted inside the write transaction, so a burst cannot slip past the limit.
     if (!staff) {
       const since = new Date(now.getTime() - 60_000).toISOString();
-      if ((await countRecentFromIp(trx, commenter.ipHash, since)) >= settings.comment_rate_per_minute) {
+      if ((await countRecentFromIp(trx, commenter.ipHash, since, settings.comment_rate_per_minute)) >= settings.comment_rate_per_minute) {
         throw new AppError(429, 'rate_limited', 'You are commenting too fast. Wait a minute and try again.');
       }
     }
     const newId = await insertComment(trx, {
       post_id: post.id,
       parent_id: parentId,
+      reply_to_id: valid.parentId,
       depth,
       user_id: commenter.user?.id ?? null,
       author_name: valid.name,
@@ -166,6 +178,7 @@ export async function submitComment(
     if (verdict.status === 'approved') await adjustApprovedCount(trx, post.id, 1);
     return newId;
   });
+  await notifyCommentSubmitted(db, id, input, now);
   return { id, status: verdict.status, postSlug: post.slug };
 }
 

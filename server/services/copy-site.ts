@@ -18,11 +18,25 @@ export const COPY_ORDER = [
   'comments',
   'moderation_log',
   'mail_queue',
+  'subscriptions',
+  'subscription_requests',
+  'mail_optouts',
+  'invitations',
+  'password_resets',
+  'privacy_log',
+  'jobs',
+  'wordpress_users',
+  'wordpress_posts',
+  'wordpress_comments',
+  'import_journal',
+  // Sign-in throttling (issue 5).
+  'login_attempts',
 ] as const;
 
 /** Tables that are derived from others (search indexes) or belong to the migrator. */
 export function isDerivedTable(name: string): boolean {
-  return name.startsWith('kysely_') || name.startsWith('sqlite_') || /_fts(_|$)/.test(name) || name.includes('search_index');
+  // content_version and comment_counts: kept by triggers (migrations 0070, 0071).
+  return name.startsWith('kysely_') || name.startsWith('sqlite_') || /_fts(_|$)/.test(name) || name.includes('search_index') || name === 'content_version' || name === 'comment_counts';
 }
 
 export interface CopyProgress {
@@ -42,25 +56,36 @@ async function countRows(db: Kysely<any>, table: string): Promise<number> {
   return Number(row.n);
 }
 
-/** Tables whose keys are not serial ids (a session id is a hash; settings are keyed by name). */
-const NATURAL_KEYS = new Set(['sessions', 'settings', 'post_terms']);
+/** A stable order to page through a table: its id, or all its columns when it has none. */
+function orderColumns(columns: string[]): string[] {
+  return columns.includes('id') ? ['id'] : columns;
+}
 
-/** The primary-key columns to page through a table in a stable order. */
-function orderColumns(table: string): string[] {
-  if (table === 'post_terms') return ['post_id', 'term_id'];
-  if (table === 'settings') return ['key'];
-  return ['id'];
+/** The site's own tables and their columns (on PostgreSQL, of the current schema only). */
+export async function describeTables(db: Db): Promise<Map<string, string[]>> {
+  let schema: string | undefined;
+  if (db.dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely);
+    schema = rows[0]?.schema;
+  }
+  const tables = await db.kysely.introspection.getTables();
+  const out = new Map<string, string[]>();
+  // Views hold no rows of their own.
+  for (const t of tables) {
+    if (t.isView || isDerivedTable(t.name) || (schema !== undefined && t.schema !== schema)) continue;
+    out.set(t.name, t.columns.map((c) => c.name));
+  }
+  return out;
 }
 
 export async function listUserTables(db: Db): Promise<string[]> {
-  const tables = await db.kysely.introspection.getTables();
-  // Views hold no rows of their own.
-  return tables.filter((t) => !t.isView).map((t) => t.name).filter((name) => !isDerivedTable(name));
+  return [...(await describeTables(db)).keys()];
 }
 
 export async function copySite(source: Db, target: Db, onProgress: (p: CopyProgress) => void = () => {}): Promise<CopyReport> {
   const known = new Set<string>(COPY_ORDER);
-  const unknown = (await listUserTables(source)).filter((t) => !known.has(t));
+  const columns = await describeTables(source);
+  const unknown = [...columns.keys()].filter((t) => !known.has(t));
   if (unknown.length) throw new Error(`Do not know how to copy table(s): ${unknown.join(', ')}`);
   for (const table of COPY_ORDER) {
     if ((await countRows(target.kysely as Kysely<any>, table)) > 0) {
@@ -76,7 +101,7 @@ export async function copySite(source: Db, target: Db, onProgress: (p: CopyProgr
       const total = await countRows(from, table);
       let copied = 0;
       onProgress({ table, copied, total });
-      const order = orderColumns(table);
+      const order = orderColumns(columns.get(table) ?? []);
       while (copied < total) {
         let query = from.selectFrom(table).selectAll();
         for (const column of order) query = query.orderBy(column);
@@ -90,8 +115,11 @@ export async function copySite(source: Db, target: Db, onProgress: (p: CopyProgr
     // PostgreSQL hands out ids from sequences, which must move past the copied ids.
     if (target.dialect === 'postgres') {
       for (const table of COPY_ORDER) {
-        if (NATURAL_KEYS.has(table)) continue;
-        await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(trx);
+        if (!(columns.get(table) ?? []).includes('id')) continue;
+        const { rows } = await sql<{ seq: string | null }>`select pg_get_serial_sequence(${table}, 'id') as seq`.execute(trx);
+        const sequence = rows[0]?.seq;
+        if (!sequence) continue; // a text id (sessions) has no sequence
+        await sql`select setval(${sequence}, coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(trx);
       }
     }
   });

@@ -10,6 +10,7 @@ import {
   setCommentStatus,
 } from '../data/comments.js';
 import { invalid, notFound } from '../errors.js';
+import { notifyCommentsApproved } from './notifications.js';
 
 export const COMMENT_STATUSES: readonly CommentStatus[] = ['approved', 'pending', 'rejected', 'spam'];
 
@@ -57,7 +58,8 @@ function checkStatus(status: string): CommentStatus {
 
 export async function setStatus(db: Kysely<Database>, actor: Moderator, id: number, status: string, now = new Date()): Promise<void> {
   const to = checkStatus(status);
-  await db.transaction().execute((trx) => moveOne(trx, actor, id, to, now.toISOString()));
+  const moved = await db.transaction().execute((trx) => moveOne(trx, actor, id, to, now.toISOString()));
+  if (moved && to === 'approved') await notifyCommentsApproved(db, [id], now);
 }
 
 export async function deleteComment(db: Kysely<Database>, actor: Moderator, id: number, now = new Date()): Promise<void> {
@@ -78,7 +80,8 @@ export async function bulkSetStatus(
   const unique = [...new Set(ids)];
   if (unique.length === 0) throw invalid({ ids: 'Choose at least one comment' });
   if (unique.length > BULK_LIMIT) throw invalid({ ids: `Choose at most ${BULK_LIMIT} at a time` });
-  return db.transaction().execute(async (trx) => {
+  const moved: number[] = [];
+  const result = await db.transaction().execute(async (trx) => {
     let changed = 0;
     const missing: number[] = [];
     for (const id of unique) {
@@ -86,8 +89,13 @@ export async function bulkSetStatus(
         missing.push(id);
         continue;
       }
-      if (await moveOne(trx, actor, id, to, now.toISOString())) changed += 1;
+      if (await moveOne(trx, actor, id, to, now.toISOString())) {
+        changed += 1;
+        moved.push(id);
+      }
     }
     return { changed, missing };
   });
+  if (to === 'approved') await notifyCommentsApproved(db, moved, now);
+  return result;
 }

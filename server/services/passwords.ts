@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { COMMON_PASSWORDS } from '../data/common-passwords.js';
 
 /**
  * scrypt is memory-hard and built into Node (no native build step). The cost parameters
@@ -40,9 +41,18 @@ export function decoyPasswordHash(log2Cost: number): Promise<string> {
 
 export const MIN_PASSWORD_LENGTH = 10;
 
+let common: Set<string> | null = null;
+
+/** True when the password is on the shipped list of common passwords, whatever its case. */
+export function isCommonPassword(password: string): boolean {
+  common ??= new Set(COMMON_PASSWORDS);
+  return common.has(password.normalize('NFKC').trim().toLowerCase());
+}
+
 export function passwordProblem(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters`;
   if (password.length > 1024) return 'Use at most 1024 characters';
+  if (isCommonPassword(password)) return 'That password is one of the most common ones, so it is easy to guess. Choose another.';
   return null;
 }
 

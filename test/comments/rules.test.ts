@@ -195,8 +195,10 @@ describe('threading', () => {
       ids.push(id);
       parent = String(id);
     }
-    const rows = await t.db.kysely.selectFrom('comments').select(['id', 'parent_id', 'depth']).orderBy('id').execute();
+    const rows = await t.db.kysely.selectFrom('comments').select(['id', 'parent_id', 'depth', 'reply_to_id']).orderBy('id').execute();
     expect(rows.map((r) => r.depth)).toEqual([0, 1, 2, 2]);
+    // It still records whom it answered.
+    expect(rows[3]!.reply_to_id).toBe(ids[2]);
     // The fourth replied to the third (depth 2 = deepest of 3 levels): attached beside it.
     expect(rows[3]!.parent_id).toBe(ids[1]);
     const api = (await t.app.inject(`/api/v1/posts/${slug}`)).json();

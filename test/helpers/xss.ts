@@ -29,6 +29,7 @@ export function findExecutable(html: string, allowed: (el: Element) => boolean =
       if (attr.startsWith('on')) problems.push(`${attr}= on <${tag}>`);
       if (URL_ATTRIBUTES.has(attr)) {
         // Browsers ignore control characters and whitespace inside the scheme.
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
         const value = rawValue.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
         if (/^(javascript|vbscript|data|livescript):/.test(value)) problems.push(`${attr}="${rawValue.slice(0, 40)}" on <${tag}>`);
       }
@@ -40,8 +41,20 @@ export function findExecutable(html: string, allowed: (el: Element) => boolean =
 
 /** The page's own stylesheets, icons and scripts, all served from /static/. */
 export function isOwnAsset(el: Element): boolean {
-  if (el.name === 'link') return (el.attribs.href ?? '').startsWith('/static/');
-  if (el.name === 'script') return (el.attribs.src ?? '').startsWith('/static/') && !el.children.length;
+  if (el.name === 'link') return (el.attribs.href ?? '').startsWith('/static/') || isHeadMetadata(el);
+  if (el.name === 'script') return ((el.attribs.src ?? '').startsWith('/static/') && !el.children.length) || isHeadMetadata(el);
   if (el.name === 'meta') return !('http-equiv' in el.attribs);
   return false;
+}
+
+/**
+ * The layout's own head metadata, which loads and runs nothing: feed autodiscovery and
+ * canonical links, and the JSON-LD data block (not executable; CSP leaves it alone). Only
+ * directly inside <head>, so the same markup injected into a comment is still reported.
+ */
+function isHeadMetadata(el: Element): boolean {
+  const inHead = el.parent !== null && 'name' in el.parent && el.parent.name === 'head';
+  if (!inHead) return false;
+  if (el.name === 'link') return ['alternate', 'canonical'].includes((el.attribs.rel ?? '').toLowerCase());
+  return el.name === 'script' && el.attribs.type === 'application/ld+json' && !('src' in el.attribs);
 }

@@ -115,3 +115,36 @@ describe('copying a site between SQLite and PostgreSQL', () => {
     await expect(copySite(sqlite, back)).rejects.toThrow(/not empty/);
   });
 });
+
+describe('lectern copy', () => {
+  it('copies through the CLI with a summary, and fails with one line on a non-empty target', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { runCli } = await import('../../server/cli/index.js');
+    const run = async (args: string[]) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (c) => (out += c));
+      stderr.on('data', (c) => (err += c));
+      const code = await runCli(args, { stdout, stderr, stdin: new PassThrough(), env: { DATA_DIR: dir } });
+      return { code, out, err };
+    };
+    const target = await createPostgresSchema();
+    try {
+      const ok = await run(['copy', '--from', `sqlite:${join(dir, 'site.db')}`, '--to', target.url]);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/comments\s+4\s+4/);
+      expect(ok.out).toContain('All row counts match.');
+      const again = await run(['copy', '--from', `sqlite:${join(dir, 'site.db')}`, '--to', target.url]);
+      expect(again.code).not.toBe(0);
+      expect(again.err.trim().split('\n')).toHaveLength(1);
+      expect(again.err).toMatch(/^lectern: .*not empty/);
+      const bad = await run(['copy', '--from', 'mysql://x', '--to', target.url]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toMatch(/^lectern: DATABASE_URL must start with sqlite: or postgres:\/\//);
+    } finally {
+      await target.drop();
+    }
+  });
+});

@@ -17,7 +17,12 @@ export function field(body: unknown, name: string): string {
 export function safeNext(next: unknown, fallback = '/admin'): string {
   if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next)) return fallback;
   for (const ch of next) if (ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) return fallback;
-  return next;
+  // A header holds ASCII only ("/\u2028/x" made a 500): other characters go %-encoded.
+  try {
+    return next.replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run));
+  } catch {
+    return fallback; // a lone surrogate cannot be encoded
+  }
 }
 
 /**

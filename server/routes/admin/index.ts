@@ -5,7 +5,13 @@ import postsAdminRoutes from './posts.js';
 import uploadRoutes from './uploads.js';
 import accountRoutes from './account.js';
 import siteRoutes from './site.js';
+import usersRoutes from './users.js';
+import passwordRoutes from './password.js';
+import privacyRoutes from './privacy.js';
 import commentsAdminRoutes from './comments.js';
+import mailAdminRoutes from './mail.js';
+import subscriptionsAdminRoutes from './subscriptions.js';
+import importExportRoutes from './import-export.js';
 
 export default async function adminRoutes(app: FastifyInstance) {
   // The staff area is never cached by a browser or a proxy.
@@ -18,5 +24,11 @@ export default async function adminRoutes(app: FastifyInstance) {
   await app.register(uploadRoutes);
   await app.register(accountRoutes);
   await app.register(siteRoutes);
+  await app.register(usersRoutes);
+  await app.register(passwordRoutes);
+  await app.register(privacyRoutes);
   await app.register(commentsAdminRoutes);
+  await app.register(mailAdminRoutes);
+  await app.register(subscriptionsAdminRoutes);
+  await app.register(importExportRoutes);
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { checkCredentials, endSession, startSession } from '../../services/auth.js';
+import { checkCredentials, endSession, startSession, throttledSignIn } from '../../services/auth.js';
+import { throttleMessage } from '../../services/login-throttle.js';
+import { decoyPasswordHash } from '../../services/passwords.js';
 import { createUser, needsSetup } from '../../services/users.js';
 import { isStaff } from '../../services/permissions.js';
 import { notFound } from '../../errors.js';
@@ -9,6 +11,8 @@ import { field, handleForm, safeNext } from './forms.js';
 export default async function sessionRoutes(app: FastifyInstance) {
   const db = () => app.db.kysely;
   const csrf = { preHandler: app.csrfProtection };
+  // Made now, so the first sign-in with an unknown name takes no longer than any other.
+  void decoyPasswordHash(app.config.passwordCost);
 
   app.get('/setup', async (_request, reply) => {
     if (!(await needsSetup(db()))) throw notFound();
@@ -48,7 +52,13 @@ export default async function sessionRoutes(app: FastifyInstance) {
   app.post('/login', csrf, async (request, reply) => {
     const username = field(request.body, 'username');
     const next = safeNext(field(request.body, 'next'));
-    const user = await checkCredentials(db(), username, field(request.body, 'password'), app.config.passwordCost);
+    const { user, retryAfterS } = await throttledSignIn(db(), app.secret, { login: username, ip: request.ip }, () =>
+      checkCredentials(db(), username, field(request.body, 'password'), app.config.passwordCost),
+    );
+    if (retryAfterS !== null) {
+      reply.header('retry-after', String(retryAfterS));
+      return reply.page('admin/login', { title: 'Sign in', next, username, error: throttleMessage(retryAfterS) }, 429);
+    }
     if (!user) {
       // One message for a wrong name and a wrong password: no hint which accounts exist.
       return reply.page('admin/login', { title: 'Sign in', next, username, error: 'That username and password do not match.' }, 401);

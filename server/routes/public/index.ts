@@ -9,6 +9,11 @@ import { findTerm } from '../../data/terms.js';
 import { findUserByUsername } from '../../data/users.js';
 import { notFound } from '../../errors.js';
 import postRoutes from './posts.js';
+import accountRoutes from './account.js';
+import unsubscribeRoutes from './unsubscribe.js';
+import discoveryRoutes from './discovery.js';
+import wordpressRedirects from './redirects.js';
+import { postsFeedLink } from '../../services/feeds.js';
 import type { TermKind } from '../../db/schema.js';
 
 /** A page past the last one is a 404, as in WordPress, not an empty list. */
@@ -23,6 +28,11 @@ export default async function publicRoutes(base: FastifyInstance) {
   const perPage = async () => (await loadSettings(db())).posts_per_page;
 
   await app.register(postRoutes);
+  await app.register(accountRoutes);
+  await app.register(unsubscribeRoutes);
+  await app.register(discoveryRoutes);
+  // Old WordPress addresses (issue 7); its hook also answers /?p=<id> on the home page.
+  await app.register(wordpressRedirects);
 
   app.get('/', { schema: { querystring: PageQuery } }, async (request, reply) => {
     const listing = ensurePageExists(await listPublicPosts(db(), {}, request.query.page, await perPage()));
@@ -40,7 +50,8 @@ export default async function publicRoutes(base: FastifyInstance) {
       if (!term) throw notFound(kind === 'category' ? 'Category' : 'Tag');
       const listing = ensurePageExists(await listPublicPosts(db(), { termId: term.id }, request.query.page, await perPage()));
       const heading = kind === 'category' ? `Posts in ${term.name}` : `Posts tagged ${term.name}`;
-      return reply.page('listing', { title: term.name, heading, description: term.description, listing });
+      const feeds = [postsFeedLink({ kind, slug: term.slug, name: term.name, termId: term.id })];
+      return reply.page('listing', { title: term.name, heading, description: term.description, listing, feeds });
     });
   }
 
@@ -56,6 +67,7 @@ export default async function publicRoutes(base: FastifyInstance) {
         heading: `Posts by ${author.display_name}`,
         bioHtml: author.bio_html,
         listing,
+        feeds: [postsFeedLink({ kind: 'author', username: author.username, displayName: author.display_name, userId: author.id })],
       });
     },
   );

@@ -11,6 +11,10 @@ import { listApprovedComments, listCommentsByIds } from '../../data/comments.js'
 import { avatarSvg } from '../../markup/avatar.js';
 import { AppError } from '../../errors.js';
 import { field } from '../admin/forms.js';
+import { mailEnabled } from '../../services/mail/queue.js';
+import { adjacentPosts } from '../../services/archive.js';
+import { commentsFeedLink } from '../../services/feeds.js';
+import { postSeo } from '../../services/seo.js';
 
 /** Signed cookies: the visitor's own held comments, and (if asked) their name for next time. */
 const OWN_COOKIE = 'lectern_own';
@@ -19,7 +23,7 @@ const OWN_KEEP = 20;
 const YEAR_S = 365 * 24 * 3600;
 
 interface FormState {
-  values: { name: string; email: string; url: string; body: string; parent_id: string; remember: boolean };
+  values: { name: string; email: string; url: string; body: string; parent_id: string; remember: boolean; notify_replies?: boolean; notify_post?: boolean };
   errors: Record<string, string>;
 }
 
@@ -84,8 +88,11 @@ export default async function postRoutes(base: FastifyInstance) {
         thread: buildThread(all),
         threadDepth: settings.thread_depth,
         closed: commentsClosed(post, settings, new Date()),
-        form: { values, errors: form?.errors ?? {}, replyTo },
+        form: { values, errors: form?.errors ?? {}, replyTo, notify: mailEnabled(app.config) },
         heldId: Number(query.held) || null,
+        adjacent: await adjacentPosts(db(), post),
+        seo: postSeo({ baseUrl: app.config.baseUrl, siteName: settings.site_name, tagline: settings.tagline }, post),
+        feeds: [commentsFeedLink(post)],
       },
       status,
     );
@@ -109,6 +116,8 @@ export default async function postRoutes(base: FastifyInstance) {
       body: field(body, 'body'),
       parent_id: field(body, 'parent_id'),
       remember: field(body, 'remember') === 'on',
+      notify_replies: field(body, 'notify_replies') === 'on',
+      notify_post: field(body, 'notify_post') === 'on',
     };
     const settings = await loadSettings(db());
     try {
