@@ -16,6 +16,9 @@ export async function migrateToLatest(db: Db): Promise<MigrateOutcome> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => migrations },
+    // Migration files are numbered by area (0001 core, 0020 search, 0030 import, 0040 mail…),
+    // so a new file can sort before one a site has already applied; run it all the same.
+    allowUnorderedMigrations: true,
     // On PostgreSQL the migrator looks for its own tables across every schema; several sites
     // sharing one database (one schema each) must each keep theirs in their own schema.
     ...(db.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
