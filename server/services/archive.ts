@@ -1,8 +1,7 @@
 import type { Executor } from '../data/executor.js';
-import { findAdjacentPosts, listVisiblePostDates, listVisiblePostsBetween, type ArchiveRow } from '../data/archive.js';
+import { findAdjacentPosts, listVisiblePostDates, listVisiblePostsBetween } from '../data/archive.js';
 import { termsOfPosts } from '../data/terms.js';
-import type { Term, TermKind } from '../db/schema.js';
-import type { PostPage, PostView } from './posts.js';
+import { toView, type PostPage, type PostView } from './posts.js';
 import { localInputToIso } from './time.js';
 
 /**
@@ -77,26 +76,6 @@ export function monthRange(year: number, month: number, timeZone: string): { fro
   const next = month === 12 ? { year: year + 1, month: 1 } : { year, month: month + 1 };
   const start = (y: number, m: number) => localInputToIso(`${y}-${pad2(m)}-01T00:00`, timeZone)!;
   return { from: start(year, month), before: start(next.year, next.month) };
-}
-
-function toView(row: ArchiveRow, terms: Term[]): PostView {
-  const pick = (kind: TermKind) => terms.filter((t) => t.kind === kind).map(({ name, slug }) => ({ name, slug }));
-  return {
-    id: row.id,
-    kind: row.kind,
-    slug: row.slug,
-    title: row.title,
-    excerpt: row.excerpt,
-    html: row.body_html,
-    status: row.status,
-    published_at: row.published_at,
-    updated_at: row.updated_at,
-    comments_open: row.comments_open === 1,
-    comment_count: row.comment_count,
-    author: { username: row.author_username, display_name: row.author_display_name, bio_html: row.author_bio_html },
-    categories: pick('category'),
-    tags: pick('tag'),
-  };
 }
 
 /** One month's posts, a page at a time, in the shape every listing template takes. */

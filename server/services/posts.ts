@@ -259,7 +259,14 @@ export interface PostView {
   tags: Pick<Term, 'name' | 'slug'>[];
 }
 
-function toView(row: PostWithAuthor, terms: Term[]): PostView {
+/** The columns a view is made from: any listing query that selects them can use toView. */
+export type PostViewRow = Pick<
+  PostWithAuthor,
+  | 'id' | 'kind' | 'slug' | 'title' | 'excerpt' | 'body_html' | 'status' | 'published_at' | 'updated_at'
+  | 'comments_open' | 'comment_count' | 'author_username' | 'author_display_name' | 'author_bio_html'
+>;
+
+export function toView(row: PostViewRow, terms: Term[]): PostView {
   const pick = (kind: TermKind) => terms.filter((t) => t.kind === kind).map(({ name, slug }) => ({ name, slug }));
   return {
     id: row.id,
