@@ -48,32 +48,42 @@ export async function listVisiblePostsBetween(db: Executor, now: string, from: s
 
 export type ArchiveRow = Awaited<ReturnType<typeof listVisiblePostsBetween>>['rows'][number];
 
-/** The visible posts just before (older) and after (newer) one, by date then id. */
+/**
+ * The visible posts just before (older) and after (newer) one, by date then id.
+ *
+ * One ordered walk of the posts_listing index per status, from the post's date (an explicit
+ * bound) to the first row that qualifies: a constant cost however many posts the site has.
+ * (Both statuses in one query made SQLite sort every older post: 17 ms a page on 100,000.)
+ */
 export async function findAdjacentPosts(db: Executor, post: { id: number; published_at: string }, now: string) {
-  const base = db.selectFrom('posts').select(['title', 'slug']).where('kind', '=', 'post').where(isVisible(now));
-  const [previous, next] = await Promise.all([
-    base
+  type Row = { title: string; slug: string; id: number; published_at: string | null };
+  const nearest = (status: 'published' | 'scheduled', older: boolean): Promise<Row | undefined> =>
+    db
+      .selectFrom('posts')
+      .select(['title', 'slug', 'id', 'published_at'])
+      .where('kind', '=', 'post')
+      .where('status', '=', status)
+      .where('published_at', '<=', now)
+      .where('published_at', older ? '<=' : '>=', post.published_at)
       .where((eb) =>
         eb.or([
-          eb('published_at', '<', post.published_at),
-          eb.and([eb('published_at', '=', post.published_at), eb('id', '<', post.id)]),
+          eb('published_at', older ? '<' : '>', post.published_at),
+          eb.and([eb('published_at', '=', post.published_at), eb('id', older ? '<' : '>', post.id)]),
         ]),
       )
-      .orderBy('published_at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('published_at', older ? 'desc' : 'asc')
+      .orderBy('id', older ? 'desc' : 'asc')
       .limit(1)
-      .executeTakeFirst(),
-    base
-      .where((eb) =>
-        eb.or([
-          eb('published_at', '>', post.published_at),
-          eb.and([eb('published_at', '=', post.published_at), eb('id', '>', post.id)]),
-        ]),
-      )
-      .orderBy('published_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(1)
-      .executeTakeFirst(),
+      .executeTakeFirst();
+  // Of the two statuses' candidates, the nearer: the later one going back, the earlier going forward.
+  const later = (a: Row, b: Row) => (a.published_at ?? '') > (b.published_at ?? '') || (a.published_at === b.published_at && a.id > b.id);
+  const nearer = (a: Row | undefined, b: Row | undefined, older: boolean) => (!a || !b ? (a ?? b) : later(a, b) === older ? a : b);
+  const [olderPublished, olderScheduled, newerPublished, newerScheduled] = await Promise.all([
+    nearest('published', true),
+    nearest('scheduled', true),
+    nearest('published', false),
+    nearest('scheduled', false),
   ]);
-  return { previous: previous ?? null, next: next ?? null };
+  const shown = (r: Row | undefined) => (r ? { title: r.title, slug: r.slug } : null);
+  return { previous: shown(nearer(olderPublished, olderScheduled, true)), next: shown(nearer(newerPublished, newerScheduled, false)) };
 }
