@@ -5,8 +5,9 @@
  *   BENCH_LARGE=1 npm run bench          # and scenario 7: the same page views on 100,000 posts / 1,000,000 comments
  *   BENCH_DURATION=3 BENCH_CONNECTIONS=16 npm run bench     # a quick look
  *   BENCH_PROFILE=1 npm run bench        # also a --cpu-prof run of scenario 2, top functions in the results
+ *   BENCH_PROFILE=5 npm run bench        # the same for scenario 5 (comment POSTs)
  *   BENCH_SKIP_BUILD=1                   # reuse dist/ as it is
- *   BENCH_ONLY=2,3                       # only these scenarios (ids as in the table)
+ *   BENCH_ONLY=2,3                       # only these scenarios (ids as in the table); written to results-partial.*
  *
  * Seeds its own database in a temporary directory, builds (`npm run build`), starts
  * `node dist/server/server.js` in production mode as a child process, and drives it with
@@ -26,7 +27,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const LARGE = process.env.BENCH_LARGE === '1';
-const PROFILE = process.env.BENCH_PROFILE === '1';
+/** Which scenario to profile: '1' (kept for habit) and '2' mean the 200-comment page, '5' the comment POSTs. */
+const PROFILE = process.env.BENCH_PROFILE ? (process.env.BENCH_PROFILE === '5' ? '5' : '2') : null;
 const ROUNDS = Number(process.env.BENCH_RATIO_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -139,18 +141,20 @@ async function commentPosts(server: LecternServer, site: { databaseUrl: string; 
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
-async function profileRun(site: { dir: string; databaseUrl: string; seeded: Seeded }, path: string): Promise<{ lines: ProfileLine[]; areas: Record<string, number>; idlePct: number; rps: number }> {
+async function profileRun(
+  site: { dir: string; databaseUrl: string; seeded: Seeded },
+  drive: (server: LecternServer) => Promise<number>,
+): Promise<{ lines: ProfileLine[]; areas: Record<string, number>; idlePct: number; rps: number }> {
   const profDir = join(site.dir, 'prof');
   mkdirSync(profDir, { recursive: true });
   const server = await startLectern({ dataDir: site.dir, databaseUrl: site.databaseUrl, cpuProfileDir: profDir });
   try {
-    await warm(`${server.url}${path}`);
-    const r = await load({ url: `${server.url}${path}`, connections: CONNECTIONS, duration: DURATION });
+    const rps = await drive(server);
     await server.stop();
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no .cpuprofile written');
     const summary = summarizeProfile(join(profDir, file), 15);
-    return { lines: summary.total, areas: summary.areas, idlePct: summary.idlePct, rps: r.requestsPerSec };
+    return { lines: summary.total, areas: summary.areas, idlePct: summary.idlePct, rps };
   } finally {
     await server.stop();
   }
@@ -246,9 +250,17 @@ async function main() {
     } finally {
       await server.stop();
     }
-    if (PROFILE) {
+    if (PROFILE === '2') {
       log('Profiling scenario 2 (node --cpu-prof)…');
-      profile = await profileRun(small, `/posts/${small.seeded.hot200}`);
+      const path = `/posts/${small.seeded.hot200}`;
+      profile = await profileRun(small, async (server) => {
+        await warm(`${server.url}${path}`);
+        return (await load({ url: `${server.url}${path}`, connections: CONNECTIONS, duration: DURATION })).requestsPerSec;
+      });
+      for (const l of profile.lines.slice(0, 10)) log(`    ${String(l.selfPct).padStart(5)}%  ${l.fn}  ${l.where}`);
+    } else if (PROFILE === '5') {
+      log('Profiling scenario 5 (node --cpu-prof)…');
+      profile = await profileRun(small, async (server) => (await commentPosts(server, small)).row.requestsPerSec);
       for (const l of profile.lines.slice(0, 10)) log(`    ${String(l.selfPct).padStart(5)}%  ${l.fn}  ${l.where}`);
     }
 
@@ -292,12 +304,15 @@ async function main() {
     cpuRatioScenario2ToScenario3: cpuRatio,
     commentCheck,
     scenarios: rows,
+    profiledScenario: PROFILE,
     profile,
   };
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(RESULTS, 'results.md'), markdown(results));
-  log(`\nWrote bench/results/results.json and results.md`);
+  // A run of some scenarios does not replace the full results.
+  const name = ONLY ? 'results-partial' : 'results';
+  writeFileSync(join(RESULTS, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(RESULTS, `${name}.md`), markdown(results));
+  log(`\nWrote bench/results/${name}.json and ${name}.md`);
 }
 
 function markdown(r: {
@@ -313,6 +328,7 @@ function markdown(r: {
   commentCheck: Record<string, number | boolean> | null;
   scenarios: Row[];
   profile: Awaited<ReturnType<typeof profileRun>> | null;
+  profiledScenario: string | null;
 }): string {
   const lines = [
     '# Lectern benchmark: latest run',
@@ -347,7 +363,7 @@ function markdown(r: {
     }
   }
   if (r.profile) {
-    lines.push('', `## Profile of scenario 2 (node --cpu-prof, ${fmt(r.profile.rps)} req/s while profiled; idle ${r.profile.idlePct}% of wall time)`, '');
+    lines.push('', `## Profile of scenario ${r.profiledScenario} (node --cpu-prof, ${fmt(r.profile.rps)} req/s while profiled; idle ${r.profile.idlePct}% of wall time)`, '');
     lines.push(`Share of busy time: ${Object.entries(r.profile.areas).map(([k, v]) => `${k} ${v}%`).join(', ')}`, '');
     lines.push('| self % | function | where |', '|---:|---|---|');
     for (const l of r.profile.lines) lines.push(`| ${l.selfPct} | \`${l.fn}\` | ${l.where} |`);

@@ -26,7 +26,39 @@ function sqliteDialect(file: string): Dialect {
   // NORMAL is durable in WAL mode against a process crash (kill -9); only a power loss
   // can drop the last transactions.
   database.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database });
+  return new SqliteDialect({ database: withStatementCache(database) });
+}
+
+/** Distinct SQL texts kept prepared: the app issues a few hundred; imports and ad-hoc IN lists churn the rest. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing (parsing and planning) cost
+ * as much as running it on the comment write path (issue 9). Queries are built with bound
+ * parameters, so one SQL text stands for all its uses: keep the prepared statement per text,
+ * least recently used dropped first. SQLite re-prepares a kept statement itself when the
+ * schema changes. A statement still being iterated (a streamed select) is busy and cannot
+ * serve another query, so that one caller gets a fresh statement.
+ */
+export function withStatementCache(database: SQLite.Database, size = STATEMENT_CACHE_SIZE) {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SQLite.Statement {
+      const kept = statements.get(sql);
+      if (kept && !kept.busy) {
+        // Map order is insertion order: moving it to the end marks it recently used.
+        statements.delete(sql);
+        statements.set(sql, kept);
+        return kept;
+      }
+      const statement = database.prepare(sql);
+      if (kept) return statement;
+      statements.set(sql, statement);
+      if (statements.size > size) statements.delete(statements.keys().next().value!);
+      return statement;
+    },
+  };
 }
 
 export async function openDatabase(databaseUrl: string): Promise<Db> {
