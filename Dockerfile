@@ -25,10 +25,11 @@ RUN npm ci --ignore-scripts \
 COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
 COPY migrations ./migrations
+COPY scripts ./scripts
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts
 
-# ---- runtime: only what `node dist/server/server.js` reads ----
+# ---- runtime: only what `node dist/server/server.bundle.js` reads ----
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -58,4 +59,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # server.ts handles SIGTERM itself (graceful close), so node can be PID 1.
-CMD ["node", "dist/server/server.js"]
+CMD ["node", "dist/server/server.bundle.js"]

@@ -68,7 +68,7 @@ export interface LecternServer {
 
 export async function startLectern(opts: { dataDir: string; databaseUrl: string; cpuProfileDir?: string; env?: Record<string, string> }): Promise<LecternServer> {
   const port = await freePort();
-  const args = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), join(ROOT, 'dist/server/server.js')];
+  const args = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), join(ROOT, 'dist/server/server.bundle.js')];
   let errText = '';
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {

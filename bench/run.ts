@@ -10,7 +10,7 @@
  *   BENCH_ONLY=2,3                       # only these scenarios (ids as in the table); written to results-partial.*
  *
  * Seeds its own database in a temporary directory, builds (`npm run build`), starts
- * `node dist/server/server.js` in production mode as a child process, and drives it with
+ * `node dist/server/server.bundle.js` in production mode as a child process, and drives it with
  * autocannon over 127.0.0.1. Writes bench/results/results.json and results.md.
  */
 import { execFileSync } from 'node:child_process';

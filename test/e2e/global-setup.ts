@@ -13,7 +13,7 @@ export default function setup(): void {
   if (!existsSync(executable)) {
     throw new Error(`Chromium not found at ${executable}: run "apt-get install -y chromium" (Debian) or set CHROMIUM_PATH`);
   }
-  if (process.env.E2E_SKIP_BUILD === '1' && existsSync(join(repoRoot, 'dist/server/server.js'))) return;
+  if (process.env.E2E_SKIP_BUILD === '1' && existsSync(join(repoRoot, 'dist/server/server.bundle.js'))) return;
   const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' });
   if (result.status !== 0) {
@@ -21,4 +21,7 @@ export default function setup(): void {
     process.stderr.write(`e2e: the build reported type errors (running the emitted JavaScript anyway):\n${result.stdout}${result.stderr}\n`);
   }
   if (!existsSync(join(repoRoot, 'dist/server/server.js'))) throw new Error('e2e: the build wrote no dist/server/server.js');
+  // The browser tests run the file `npm start` runs: the start-up bundle (scripts/bundle.mjs).
+  const bundle = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+  if (bundle.status !== 0) throw new Error(`e2e: bundling the server failed:\n${bundle.stdout}${bundle.stderr}`);
 }

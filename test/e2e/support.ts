@@ -67,7 +67,7 @@ function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * `node dist/server/server.js` on a free port of 127.0.0.1, with a fresh data directory and
+ * `node dist/server/server.bundle.js` (what `npm start` runs) on a free port of 127.0.0.1, with a fresh data directory and
  * NODE_ENV=production, as a site runs; resolves once /healthz answers 200.
  */
 export async function startServer(): Promise<Server> {
@@ -86,7 +86,7 @@ export async function startServer(): Promise<Server> {
     LOG_LEVEL: 'warn',
   });
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist/server/server.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist/server/server.bundle.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exited: number | null = null;

@@ -134,9 +134,12 @@ class WorkerConverter implements Converter {
 
 /** A worker when the compiled worker file is there and there is a second core; else this thread. */
 export function startConverter(options: { useWorker?: boolean } = {}): Converter {
-  const file = fileURLToPath(new URL('./convert-worker.js', import.meta.url));
+  // Beside this module when compiled; from dist/server/ when running the start-up bundle (scripts/bundle.mjs).
+  const file = ['./convert-worker.js', './services/wordpress/convert-worker.js']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((candidate) => existsSync(candidate));
   const wanted = options.useWorker ?? availableParallelism() > 1;
-  if (!wanted || !existsSync(file)) return inThread;
+  if (!wanted || !file) return inThread;
   try {
     // A modest heap: the worker holds one batch at a time, and a smaller heap is collected sooner.
     return new WorkerConverter(new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } }));
