@@ -2,7 +2,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import staticFiles from '@fastify/static';
 import { mkdirSync } from 'node:fs';
@@ -16,6 +15,7 @@ import viewsPlugin from './plugins/views.js';
 import errorsPlugin from './plugins/errors.js';
 import pageCachePlugin from './plugins/page-cache.js';
 import inputGuard from './plugins/input-guard.js';
+import securityHeaders from './plugins/security-headers.js';
 import { logSerializers } from './plugins/log-redaction.js';
 import publicRoutes from './routes/public/index.js';
 import apiRoutes from './routes/api/index.js';
@@ -47,31 +47,7 @@ export async function buildApp({ config, db, secret, logStream }: AppDeps): Prom
   });
 
   // 1. Infrastructure.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    // Sent by the hook below, and only over HTTPS (directly or behind TRUST_PROXY).
-    hsts: false,
-  });
-  // Strict-Transport-Security on a plain-http answer would pin a site that has no
-  // certificate yet; over HTTPS it tells browsers never to try http again.
-  app.addHook('onSend', async (request, reply) => {
-    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
-  });
+  await app.register(securityHeaders);
   await app.register(inputGuard);
   await app.register(cookie, { secret });
   await app.register(csrf, {
