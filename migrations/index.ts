@@ -29,6 +29,13 @@ import * as m0060 from './0060_create_login_attempts.js';
 import * as m0061 from './0061_bound_search_parsing.js';
 import * as m0070 from './0070_create_content_version.js';
 import * as m0071 from './0071_create_comment_counts.js';
+import * as m0080 from './0080_create_questions_and_themes.js';
+import * as m0083 from './0083_create_moderation_workspace.js';
+import * as m0084 from './0084_create_commenter_blocks.js';
+import * as m0081 from './0081_add_discussion_modes.js';
+import * as m0082 from './0082_add_comment_edited_at.js';
+import * as m0085 from './0085_create_likes.js';
+import * as m0086 from './0086_create_comment_reports.js';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder) so the
@@ -65,4 +72,11 @@ export const migrations: Record<string, Migration> = {
   '0061_bound_search_parsing': m0061,
   '0070_create_content_version': m0070,
   '0071_create_comment_counts': m0071,
+  '0080_create_questions_and_themes': m0080,
+  '0083_create_moderation_workspace': m0083,
+  '0084_create_commenter_blocks': m0084,
+  '0081_add_discussion_modes': m0081,
+  '0082_add_comment_edited_at': m0082,
+  '0085_create_likes': m0085,
+  '0086_create_comment_reports': m0086,
 };

@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'csrf_invalid'
   | 'comments_closed'
+  /** A signed-in-only discussion (services/discussion.ts). */
+  | 'sign_in_required'
+  /** A commenter's own edit or delete refused: not theirs, too late, or replied to (services/own-comments.ts). */
+  | 'edit_not_allowed'
   | 'rate_limited'
   | 'internal_error'
   | 'unavailable';

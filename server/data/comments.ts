@@ -15,11 +15,12 @@ export const PUBLIC_COMMENT_COLUMNS = [
   'comments.body_html',
   'comments.status',
   'comments.created_at',
+  'comments.edited_at',
 ] as const;
 
 export type PublicComment = Pick<
   Comment,
-  'id' | 'post_id' | 'parent_id' | 'depth' | 'author_name' | 'author_url' | 'avatar_key' | 'is_staff' | 'body_html' | 'status' | 'created_at'
+  'id' | 'post_id' | 'parent_id' | 'depth' | 'author_name' | 'author_url' | 'avatar_key' | 'is_staff' | 'body_html' | 'status' | 'created_at' | 'edited_at'
 >;
 
 /** A post's approved comments, oldest first, in one indexed read. */
@@ -94,7 +95,18 @@ export async function deleteCommentRow(db: Executor, id: number): Promise<void> 
 
 export async function insertModerationLog(
   db: Executor,
-  row: { comment_id: number; post_id: number | null; actor_id: number | null; actor_name: string; from_status: string; to_status: string; created_at: string },
+  row: {
+    comment_id: number;
+    post_id: number | null;
+    actor_id: number | null;
+    actor_name: string;
+    from_status: string;
+    to_status: string;
+    created_at: string;
+    /** One moderator action (migration 0083); undo_of on the rows of an undo. */
+    action_id?: string | null;
+    undo_of?: string | null;
+  },
 ): Promise<void> {
   await db.insertInto('moderation_log').values(row).execute();
 }
@@ -187,4 +199,18 @@ export async function approvedCountsByEmail(db: Executor, emails: string[]): Pro
     .execute();
   for (const r of rows) out.set(r.author_email, Number(r.n));
   return out;
+}
+
+/**
+ * Approved → pending with new reasons, only if it is still approved: of two requests that
+ * both find it approved, one moves it (services/moderation.ts holdForReports). True if moved.
+ */
+export async function holdIfApproved(db: Executor, id: number, reasons: string, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('comments')
+    .set({ status: 'pending', reasons, updated_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'approved')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

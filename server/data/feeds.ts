@@ -1,5 +1,6 @@
 import type { Executor } from './executor.js';
 import { isVisible } from './posts.js';
+import { notHiddenDiscussion } from './discussion.js';
 
 /**
  * The newest approved comments on visible posts (all of them, or one post's), for the
@@ -20,7 +21,9 @@ export async function listRecentApprovedComments(db: Executor, now: string, limi
     ])
     .where('comments.status', '=', 'approved')
     .where('posts.kind', '=', 'post')
-    .where(isVisible(now));
+    .where(isVisible(now))
+    // A hidden discussion (services/discussion.ts) has no public comments, in feeds either.
+    .where(notHiddenDiscussion());
   if (postId !== undefined) query = query.where('comments.post_id', '=', postId);
   // Newest by id: it follows posting order and reads straight off the (status, id) index.
   return query.orderBy('comments.id', 'desc').limit(limit).execute();

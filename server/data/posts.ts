@@ -16,8 +16,12 @@ const POST_COLUMNS = [
   'posts.published_at',
   'posts.comments_open',
   'posts.comment_count',
+  'posts.discussion_mode',
+  'posts.comments_close_at',
   'posts.created_at',
   'posts.updated_at',
+  'posts.is_question',
+  'posts.answer_comment_id',
 ] as const;
 
 const AUTHOR_COLUMNS = [
@@ -49,6 +53,10 @@ export const findPostWithAuthorBySlug = (db: Executor, slug: string) =>
 
 export const findPostWithAuthorById = (db: Executor, id: number) =>
   withAuthor(db).where('posts.id', '=', id).executeTakeFirst();
+
+/** Several posts with their authors, in no particular order (the caller orders them). */
+export const findPostsWithAuthorByIds = (db: Executor, ids: number[]) =>
+  ids.length === 0 ? Promise.resolve([]) : withAuthor(db).where('posts.id', 'in', ids).execute();
 
 export const findPostById = (db: Executor, id: number) =>
   db.selectFrom('posts').selectAll().where('id', '=', id).executeTakeFirst();

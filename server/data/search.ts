@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from './executor.js';
+import { notHiddenDiscussion } from './discussion.js';
 
 /**
  * The SQL behind search, one set of queries per dialect. Both take the same parsed query
@@ -86,6 +87,7 @@ export async function sqliteRankedHits(db: Executor, match: string, now: string,
         FROM comments_fts JOIN comments c ON c.id = comments_fts.rowid JOIN posts p ON p.id = c.post_id
        WHERE comments_fts MATCH ${match} AND c.status = 'approved'
          AND p.kind = 'post' AND p.status IN ('published', 'scheduled') AND p.published_at <= ${now}
+         AND ${notHiddenDiscussion('p')}
     ) ORDER BY rank, id DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return rows.map((r) => ({ ...r, id: Number(r.id), rank: Number(r.rank), total: Number(r.total) }));
 }
@@ -162,6 +164,7 @@ export async function pgRankedHits(db: Executor, query: RawBuilder<unknown>, now
        WHERE s.vector @@ ${query}
          AND p.kind = 'post' AND p.status IN ('published', 'scheduled') AND p.published_at <= ${now}
          AND EXISTS (SELECT 1 FROM comments c WHERE c.id = s.comment_id AND c.status = 'approved')
+         AND ${notHiddenDiscussion('p')}
     ) hits ORDER BY rank DESC, id DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return rows.map((r) => ({ ...r, id: Number(r.id), rank: Number(r.rank), total: Number(r.total) }));
 }

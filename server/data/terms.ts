@@ -30,7 +30,7 @@ export async function termsOfPosts(db: Executor, postIds: number[]): Promise<Map
   const rows = await db
     .selectFrom('post_terms')
     .innerJoin('terms', 'terms.id', 'post_terms.term_id')
-    .select(['post_terms.post_id', 'terms.id', 'terms.kind', 'terms.name', 'terms.slug', 'terms.description'])
+    .select(['post_terms.post_id', 'terms.id', 'terms.kind', 'terms.name', 'terms.slug', 'terms.description', 'terms.discussion_mode'])
     .where('post_terms.post_id', 'in', postIds)
     .orderBy('terms.name')
     .execute();

@@ -8,6 +8,8 @@ export type Role = 'admin' | 'editor' | 'author' | 'patron';
 export type PostStatus = 'draft' | 'published' | 'scheduled';
 export type PostKind = 'post' | 'page';
 export type TermKind = 'category' | 'tag';
+/** services/discussion.ts: who may comment on a post, from least to most strict. */
+export type DiscussionMode = 'open' | 'signed-in' | 'pre-moderated' | 'closed' | 'hidden';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -62,6 +64,14 @@ export interface PostsTable {
   comment_count: number;
   created_at: string;
   updated_at: string;
+  /** 1: a question to patrons, with staff answers and themes (migration 0080). */
+  is_question: Generated<number>;
+  /** The pinned official answer; triggers null it when that comment leaves 'approved' or goes. */
+  answer_comment_id: number | null;
+  /** null: the category default (services/discussion.ts); migration 0081. */
+  discussion_mode: DiscussionMode | null;
+  /** After this ISO time the post behaves as closed (migration 0081). */
+  comments_close_at: string | null;
 }
 
 export interface TermsTable {
@@ -70,6 +80,8 @@ export interface TermsTable {
   name: string;
   slug: string;
   description: string;
+  /** Categories only: the default discussion mode of their posts; null = the site's (migration 0081). */
+  discussion_mode: DiscussionMode | null;
 }
 
 export interface PostTermsTable {
@@ -120,6 +132,8 @@ export interface CommentsTable {
   ip_hash: string | null;
   created_at: string;
   updated_at: string;
+  /** When its commenter last edited it, shown as "edited" (migration 0082). */
+  edited_at: string | null;
 }
 
 export interface ModerationLogTable {
@@ -132,6 +146,10 @@ export interface ModerationLogTable {
   /** A CommentStatus, or 'deleted'. */
   to_status: string;
   created_at: string;
+  /** Groups the rows of one moderator action (a bulk action is one); null before migration 0083. */
+  action_id: string | null;
+  /** On the rows an undo wrote: the action_id they reverse. */
+  undo_of: string | null;
 }
 
 export type MailStatus = 'queued' | 'sent' | 'failed';
@@ -181,6 +199,15 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   content_version: ContentVersionTable;
   comment_counts: CommentCountsTable;
+  themes: ThemesTable;
+  comment_themes: CommentThemesTable;
+  comment_claims: CommentClaimsTable;
+  comment_notes: CommentNotesTable;
+  comment_snapshots: CommentSnapshotsTable;
+  commenter_blocks: CommenterBlocksTable;
+  likes: LikesTable;
+  reaction_limits: ReactionLimitsTable;
+  comment_reports: CommentReportsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -366,4 +393,109 @@ export interface ContentVersionTable {
 export interface CommentCountsTable {
   status: CommentStatus;
   n: string | number | bigint;
+}
+
+/** A theme of a question post's answers, created on the fly by a moderator (migration 0080). */
+export interface ThemesTable {
+  id: Generated<number>;
+  post_id: number;
+  name: string;
+  /** Trimmed, spaces folded, lower-cased: unique per post. */
+  name_key: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+/** A comment tagged with a theme; only approved comments count in the tally. */
+export interface CommentThemesTable {
+  comment_id: number;
+  theme_id: number;
+  tagged_by: number | null;
+  created_at: string;
+}
+
+export type Theme = Selectable<ThemesTable>;
+
+/** The moderation workspace (issue 11, migration 0083): who is working on a queue item. */
+export interface CommentClaimsTable {
+  comment_id: number;
+  user_id: number;
+  user_name: string;
+  claimed_at: string;
+  /** A claim no one refreshes lapses at this time. */
+  expires_at: string;
+}
+
+/** A staff-only note on a queue item; never on public pages or the public API. */
+export interface CommentNotesTable {
+  id: Generated<number>;
+  comment_id: number;
+  author_id: number | null;
+  author_name: string;
+  body: string;
+  created_at: string;
+}
+
+/** A deleted comment as it was, kept while its deletion can still be undone. */
+export interface CommentSnapshotsTable {
+  id: Generated<number>;
+  action_id: string;
+  actor_id: number | null;
+  comment_id: number;
+  /** The commenter's address, so the privacy tools find the snapshot. */
+  email: string;
+  /** JSON: the comment row, the replies moved up and the notes (services/moderation.ts). */
+  data: string;
+  created_at: string;
+}
+
+/** A blocked commenter (migration 0084): by email, keyed IP hash, or both. */
+export interface CommenterBlocksTable {
+  id: Generated<number>;
+  email: string | null;
+  ip_hash: string | null;
+  note: string;
+  comment_id: number | null;
+  created_by: number | null;
+  created_by_name: string;
+  created_at: string;
+}
+
+export type CommentClaim = Selectable<CommentClaimsTable>;
+export type CommentNote = Selectable<CommentNotesTable>;
+export type CommenterBlock = Selectable<CommenterBlocksTable>;
+
+/** A like of a post (comment_id null) or of an approved comment, once per browser (migration 0085). */
+export interface LikesTable {
+  id: Generated<number>;
+  post_id: number;
+  comment_id: number | null;
+  /** Keyed hash of the browser's random reader id (cookie lectern_reader): never the id itself. */
+  reader_hash: string;
+  /** Keyed hash of the client address, for the per-address cap; purged with the comments'. */
+  ip_hash: string | null;
+  created_at: string;
+}
+
+/** Likes, unlikes and reports per client address in a one-minute window (migration 0085). */
+export interface ReactionLimitsTable {
+  /** "like:<address hash>" or "report:<address hash>". */
+  key: string;
+  window_started_at: string;
+  hits: number;
+}
+
+/** A reader's report of an approved comment (migration 0086). */
+export interface CommentReportsTable {
+  id: Generated<number>;
+  comment_id: number;
+  /** One of REPORT_REASONS (services/reports.ts). */
+  reason: string;
+  /** What the reader added, plain text, shown to moderators only. */
+  details: string;
+  reader_hash: string;
+  ip_hash: string | null;
+  created_at: string;
+  /** Set when a moderator approved the comment: reviewed reports no longer count. */
+  reviewed_at: string | null;
 }

@@ -4,6 +4,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/connect.js';
 import { loadSettings } from '../services/settings.js';
+import { nextCommentsCloseAt } from '../data/discussion.js';
 
 /**
  * Rendered pages for anonymous readers, kept in memory (issue 9).
@@ -37,6 +38,7 @@ import { loadSettings } from '../services/settings.js';
 export const CACHEABLE_ROUTES: ReadonlySet<string> = new Set([
   '/',
   '/posts/:slug',
+  '/posts/:slug/summary',
   '/pages/:slug',
   '/category/:slug',
   '/tag/:slug',
@@ -155,7 +157,8 @@ class ContentClock {
 
 /**
  * The next moment a page changes by itself: a scheduled post or page going live, or the
- * comment form closing on a post `close_after_days` after publication.
+ * comment form closing on a post `close_after_days` after publication or at its
+ * `comments_close_at`.
  */
 async function nextTimeBoundary(db: Db, now: Date): Promise<number | null> {
   const k = db.kysely;
@@ -180,6 +183,9 @@ async function nextTimeBoundary(db: Db, now: Date): Promise<number | null> {
       .executeTakeFirst();
     if (open?.at) next = Math.min(next, Date.parse(open.at) + days * 86_400_000);
   }
+  // A post's own closing date (services/discussion.ts): the form goes at that moment.
+  const closing = await nextCommentsCloseAt(k, now.toISOString());
+  if (closing) next = Math.min(next, Date.parse(closing));
   return Number.isFinite(next) ? next : null;
 }
 

@@ -16,6 +16,12 @@ const fields = {
   categories: Type.Optional(Names),
   comments_open: Type.Optional(Type.Boolean()),
   kind: Type.Optional(Kind),
+  /** A question to patrons (issue 11, docs/api-questions.md). */
+  is_question: Type.Optional(Type.Boolean()),
+  /** docs/api-discussion.md: a mode, or null for the category default (the service names a wrong one). */
+  discussion_mode: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])),
+  /** An ISO date-time after which comments close; null for none. */
+  comments_close_at: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
 };
 
 export const CreatePostBody = Type.Object(fields, { additionalProperties: false });

@@ -1,5 +1,6 @@
 import type { CommentStatus } from '../db/schema.js';
 import type { SiteSettings } from './settings.js';
+import { PRE_MODERATED_REASON } from './discussion.js';
 
 /**
  * The moderation rules of product.md as one pure function: what a new comment's status is,
@@ -15,6 +16,8 @@ export interface RuleInput {
   honeypotFilled: boolean;
   /** Approved comments already made with this email (or account). */
   approvedBefore: number;
+  /** The post's discussion mode is pre-moderated (services/discussion.ts): hold all but staff. */
+  preModerated?: boolean;
 }
 
 export interface Verdict {
@@ -41,6 +44,7 @@ export function judgeComment(input: RuleInput, settings: SiteSettings): Verdict 
   if (input.isStaff) return { status: 'approved', reasons: [] };
 
   const reasons: string[] = [];
+  if (input.preModerated) reasons.push(PRE_MODERATED_REASON);
   if (settings.moderation === 'all') reasons.push('all comments are held for moderation');
   if (settings.moderation === 'first-time' && input.approvedBefore === 0) reasons.push('first-time commenter');
   const links = countLinks(input.bodyHtml);
@@ -48,14 +52,4 @@ export function judgeComment(input: RuleInput, settings: SiteSettings): Verdict 
   const held = firstMatch(settings.hold_words, haystack);
   if (held) reasons.push(`matched hold word '${held}'`);
   return { status: reasons.length ? 'pending' : 'approved', reasons };
-}
-
-/** Comments close on a post when it says so, or when it is older than close_after_days. */
-export function commentsClosed(post: { comments_open: boolean | number; published_at: string | null }, settings: SiteSettings, now: Date): boolean {
-  if (!post.comments_open) return true;
-  if (settings.close_after_days > 0 && post.published_at) {
-    const ageMs = now.getTime() - Date.parse(post.published_at);
-    return ageMs > settings.close_after_days * 24 * 3600 * 1000;
-  }
-  return false;
 }

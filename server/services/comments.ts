@@ -11,7 +11,9 @@ import {
 import { findPostWithAuthorBySlug } from '../data/posts.js';
 import { AppError, invalid, notFound } from '../errors.js';
 import { renderComment } from '../markup/render.js';
-import { commentsClosed, judgeComment } from './comment-rules.js';
+import { judgeComment } from './comment-rules.js';
+import { commentRefusal, effectiveDiscussion, strictestMode } from './discussion.js';
+import { categoryModesOfPost } from '../data/discussion.js';
 import { isStaff } from './permissions.js';
 import { isPubliclyVisible } from './posts.js';
 import type { SiteSettings } from './settings.js';
@@ -20,6 +22,7 @@ import { isEmail } from './users.js';
 import { commentBlock } from './registration.js';
 import { notifyCommentSubmitted } from './notifications.js';
 import { inGroupCommit } from './group-commit.js';
+import { BLOCKED_REASON, isBlockedCommenter } from './blocks.js';
 
 export const COMMENT_LIMITS = { name: 100, email: 254, url: 300, body: 10_000 };
 
@@ -47,6 +50,8 @@ export interface SubmitResult {
   id: number;
   status: CommentStatus;
   postSlug: string;
+  /** Starts the commenter's edit window (services/own-comments.ts). */
+  createdAt: string;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -115,7 +120,10 @@ export async function submitComment(
 ): Promise<SubmitResult> {
   const post = await findPostWithAuthorBySlug(db, slug);
   if (!post || post.kind !== 'post' || !isPubliclyVisible(post, now)) throw notFound('Post');
-  if (commentsClosed(post, settings, now)) throw new AppError(403, 'comments_closed', 'Comments are closed on this post');
+  // Open, signed-in only, pre-moderated, closed or hidden (services/discussion.ts).
+  const discussion = effectiveDiscussion(post, strictestMode(await categoryModesOfPost(db, post.id)), settings, now);
+  const refusal = commentRefusal(discussion, commenter.user);
+  if (refusal) throw refusal;
   // A patron account comments only once its email address is confirmed.
   const unconfirmed = commentBlock(commenter.user);
   if (unconfirmed) throw unconfirmed;
@@ -142,10 +150,15 @@ export async function submitComment(
   const honeypotFilled = text(input.honeypot).trim() !== '';
   // The rules only ask whether there is one (comment-rules.ts: first-time commenter).
   const approvedBefore = staff ? 0 : await countApprovedByEmail(db, valid.email, 1);
-  const verdict = judgeComment(
-    { name: valid.name, email: valid.email, url: valid.url, body: valid.body, bodyHtml, isStaff: staff, honeypotFilled, approvedBefore },
+  const ruled = judgeComment(
+    {
+      name: valid.name, email: valid.email, url: valid.url, body: valid.body, bodyHtml, isStaff: staff, honeypotFilled, approvedBefore,
+      preModerated: discussion.mode === 'pre-moderated',
+    },
     settings,
   );
+  // A blocked commenter's comment is kept as spam and answered like any held one (services/blocks.ts).
+  const verdict = !staff && (await isBlockedCommenter(db, valid.email, commenter.ipHash)) ? { status: 'spam' as const, reasons: [BLOCKED_REASON] } : ruled;
   const iso = now.toISOString();
   // Shares its transaction with other comments arriving at the same moment (group-commit.ts).
   const id = await inGroupCommit(db, async (trx) => {
@@ -179,6 +192,6 @@ export async function submitComment(
     return newId;
   });
   await notifyCommentSubmitted(db, id, input, now);
-  return { id, status: verdict.status, postSlug: post.slug };
+  return { id, status: verdict.status, postSlug: post.slug, createdAt: iso };
 }
 

@@ -31,6 +31,18 @@ export const COPY_ORDER = [
   'import_journal',
   // Sign-in throttling (issue 5).
   'login_attempts',
+  // Question themes (issue 11): after posts and comments, which they point at.
+  'themes',
+  'comment_themes',
+  // Moderation workspace and blocks (issue 11): after users and comments.
+  'comment_claims',
+  'comment_notes',
+  'comment_snapshots',
+  'commenter_blocks',
+  // Likes and reports (issue 11): after posts and comments.
+  'likes',
+  'reaction_limits',
+  'comment_reports',
 ] as const;
 
 /** Tables that are derived from others (search indexes) or belong to the migrator. */

@@ -14,11 +14,12 @@ import {
   type PostWithAuthor,
 } from '../data/posts.js';
 import { findTermsBySlugs, insertTerm, replacePostTerms, termsOfPosts } from '../data/terms.js';
-import type { Database, Post, PostKind, PostStatus, Role, Term, TermKind } from '../db/schema.js';
+import type { Database, DiscussionMode, Post, PostKind, PostStatus, Role, Term, TermKind } from '../db/schema.js';
 import { forbidden, invalid, notFound } from '../errors.js';
 import { deriveExcerpt, htmlToText, renderPost } from '../markup/render.js';
 import { canEditPost } from './permissions.js';
 import { isValidSlug, slugFromTitle } from './slugs.js';
+import { configuredMode, strictestMode, validateDiscussion, type PostDiscussionColumns } from './discussion.js';
 
 export const POST_STATUSES: readonly PostStatus[] = ['draft', 'published', 'scheduled'];
 export const LIMITS = { title: 200, body: 200_000, excerpt: 1_000, terms: 20, termName: 60 };
@@ -35,6 +36,12 @@ export interface PostInput {
   categories?: string[];
   comments_open?: boolean;
   kind?: string;
+  /** A question to patrons (issue 11): staff answers, a pinned answer, themes. */
+  is_question?: boolean;
+  /** services/discussion.ts: a mode, or null (also '') for the category default. */
+  discussion_mode?: string | null;
+  /** An ISO time after which comments close; null (also '') for none. */
+  comments_close_at?: string | null;
 }
 
 interface Actor {
@@ -69,6 +76,8 @@ interface ValidPost {
   categories: string[];
   commentsOpen: boolean;
   kind: PostKind;
+  isQuestion: boolean;
+  discussion: PostDiscussionColumns;
 }
 
 function validate(input: PostInput, existing: Post | undefined, now: Date): ValidPost {
@@ -86,6 +95,8 @@ function validate(input: PostInput, existing: Post | undefined, now: Date): Vali
   if (excerpt.length > LIMITS.excerpt) errors.excerpt = `Use at most ${LIMITS.excerpt} characters`;
   if (!POST_STATUSES.includes(status)) errors.status = 'Choose draft, published or scheduled';
   if (kind !== 'post' && kind !== 'page') errors.kind = 'Choose post or page';
+  const isQuestion = input.is_question ?? (existing ? existing.is_question === 1 : false);
+  if (isQuestion && kind === 'page') errors.is_question = 'Only a post can be a question, not a page';
   if (slugInput && !isValidSlug(slugInput)) {
     errors.slug = 'Use lower-case letters, digits and single hyphens';
   }
@@ -118,6 +129,7 @@ function validate(input: PostInput, existing: Post | undefined, now: Date): Vali
     if (list.length > LIMITS.terms) errors[field] = `Use at most ${LIMITS.terms}`;
     else if (list.some((n) => n.length > LIMITS.termName)) errors[field] = `Keep each name under ${LIMITS.termName} characters`;
   }
+  const validDiscussion = validateDiscussion(input, existing, errors);
   if (Object.keys(errors).length) throw invalid(errors);
 
   return {
@@ -131,6 +143,8 @@ function validate(input: PostInput, existing: Post | undefined, now: Date): Vali
     categories: categories ?? [],
     commentsOpen: input.comments_open ?? (existing ? existing.comments_open === 1 : true),
     kind,
+    isQuestion,
+    discussion: validDiscussion,
   };
 }
 
@@ -185,6 +199,8 @@ export async function createPost(db: Kysely<Database>, actor: Actor, input: Post
       published_at: valid.publishedAt,
       comments_open: valid.commentsOpen ? 1 : 0,
       comment_count: 0,
+      is_question: valid.isQuestion ? 1 : 0,
+      ...valid.discussion,
       created_at: iso,
       updated_at: iso,
     });
@@ -219,6 +235,8 @@ export async function updatePostById(db: Kysely<Database>, actor: Actor, id: num
       status: valid.status,
       published_at: valid.publishedAt,
       comments_open: valid.commentsOpen ? 1 : 0,
+      is_question: valid.isQuestion ? 1 : 0,
+      ...valid.discussion,
       updated_at: now.toISOString(),
     });
     if (input.tags !== undefined || input.categories !== undefined) {
@@ -254,6 +272,16 @@ export interface PostView {
   updated_at: string;
   comments_open: boolean;
   comment_count: number;
+  is_question: boolean;
+  /** The pinned staff answer's id; only shown when that comment is approved (services/questions.ts). */
+  answer_comment_id: number | null;
+  /** The post's own discussion mode, null for its categories' default (services/discussion.ts). */
+  discussion_mode: DiscussionMode | null;
+  comments_close_at: string | null;
+  /** The strictest default of its categories; null when none has one. */
+  category_discussion_mode: DiscussionMode | null;
+  /** Its discussion is hidden: no thread and no count anywhere public (services/discussion.ts). */
+  comments_hidden: boolean;
   author: { username: string; display_name: string; bio_html: string };
   categories: Pick<Term, 'name' | 'slug'>[];
   tags: Pick<Term, 'name' | 'slug'>[];
@@ -264,9 +292,11 @@ export type PostViewRow = Pick<
   PostWithAuthor,
   | 'id' | 'kind' | 'slug' | 'title' | 'excerpt' | 'body_html' | 'status' | 'published_at' | 'updated_at'
   | 'comments_open' | 'comment_count' | 'author_username' | 'author_display_name' | 'author_bio_html'
+  | 'is_question' | 'answer_comment_id' | 'discussion_mode' | 'comments_close_at'
 >;
 
 export function toView(row: PostViewRow, terms: Term[]): PostView {
+  const categoryMode = strictestMode(terms.filter((t) => t.kind === 'category').map((t) => t.discussion_mode));
   const pick = (kind: TermKind) => terms.filter((t) => t.kind === kind).map(({ name, slug }) => ({ name, slug }));
   return {
     id: row.id,
@@ -280,6 +310,12 @@ export function toView(row: PostViewRow, terms: Term[]): PostView {
     updated_at: row.updated_at,
     comments_open: row.comments_open === 1,
     comment_count: row.comment_count,
+    is_question: row.is_question === 1,
+    answer_comment_id: row.answer_comment_id,
+    discussion_mode: row.discussion_mode,
+    comments_close_at: row.comments_close_at,
+    category_discussion_mode: categoryMode,
+    comments_hidden: configuredMode(row.discussion_mode, categoryMode) === 'hidden',
     author: { username: row.author_username, display_name: row.author_display_name, bio_html: row.author_bio_html },
     categories: pick('category'),
     tags: pick('tag'),

@@ -25,6 +25,7 @@ import {
 import { conflict, invalid } from '../errors.js';
 import { isStaff } from './permissions.js';
 import { isEmail } from './users.js';
+import { purgeReactionAddresses } from './reactions.js';
 
 /**
  * The personal-data tools (product.md, Privacy): find everything stored for one email,
@@ -193,5 +194,7 @@ export const recentPrivacyLog = (db: Executor, limit = 20) => listPrivacyLog(db,
 /** Forgets comment IP hashes older than the retention (run by the scheduler). */
 export async function purgeIpHashes(db: Executor, retentionDays: number, now = new Date()): Promise<number> {
   if (!Number.isFinite(retentionDays) || retentionDays < 1) return 0;
-  return purgeIpHashesBefore(db, new Date(now.getTime() - retentionDays * 86_400_000).toISOString());
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+  // Likes and reports keep an address hash too (services/reactions.ts).
+  return (await purgeIpHashesBefore(db, cutoff)) + (await purgeReactionAddresses(db, cutoff, now));
 }

@@ -23,6 +23,8 @@ export const DEFAULT_SETTINGS = {
   thread_depth: 5,
   /** Comments one IP address may post per minute; staff are exempt. */
   comment_rate_per_minute: 5,
+  /** Minutes a commenter may edit or delete their own comment (services/own-comments.ts); 0 = never. */
+  comment_edit_minutes: 15,
   /** Mail to moderators when a comment is held: off · immediate · digest (services/notifications.ts). */
   moderator_mail: 'immediate' as ModeratorMailMode,
   /** How often the moderator digest goes out, in minutes. */
@@ -35,6 +37,8 @@ export const DEFAULT_SETTINGS = {
   patron_registration: false,
   /** Comment IP hashes older than this many days are forgotten by the scheduler. */
   ip_hash_retention_days: 30,
+  /** Readers' reports that send an approved comment back to the queue (services/reports.ts); 0 = reports never move it. */
+  report_threshold: 3,
 };
 
 export type ModeratorMailMode = 'off' | 'immediate' | 'digest';
@@ -139,6 +143,10 @@ export async function saveDiscussionSettings(
     close_after_days?: string;
     thread_depth?: string;
     comment_rate_per_minute?: string;
+    /** Left as it is when absent (an older form). */
+    report_threshold?: string;
+    /** Left as it is when absent (an older form). */
+    comment_edit_minutes?: string;
   },
 ): Promise<void> {
   const errors: Record<string, string> = {};
@@ -152,6 +160,10 @@ export async function saveDiscussionSettings(
   if (depth === null) errors.thread_depth = 'Choose a depth from 1 to 10';
   const rate = wholeNumber(input.comment_rate_per_minute, 1, 10_000);
   if (rate === null) errors.comment_rate_per_minute = 'Choose a number from 1 to 10,000';
+  const reportThreshold = input.report_threshold === undefined ? undefined : wholeNumber(input.report_threshold, 0, 1000);
+  if (reportThreshold === null) errors.report_threshold = 'Choose a number of reports from 0 (never) to 1,000';
+  const editMinutes = input.comment_edit_minutes === undefined ? undefined : wholeNumber(input.comment_edit_minutes, 0, 1440);
+  if (editMinutes === null) errors.comment_edit_minutes = 'Choose a number of minutes from 0 (off) to 1440 (a day)';
   const holdWords = parseWordList(input.hold_words ?? '');
   const blockWords = parseWordList(input.block_words ?? '');
   if (holdWords.length > 1000) errors.hold_words = 'Use at most 1,000 words';
@@ -166,6 +178,8 @@ export async function saveDiscussionSettings(
   await writeSetting(db, 'close_after_days', closeAfter);
   await writeSetting(db, 'thread_depth', depth);
   await writeSetting(db, 'comment_rate_per_minute', rate);
+  if (reportThreshold !== undefined) await writeSetting(db, 'report_threshold', reportThreshold);
+  if (editMinutes !== undefined) await writeSetting(db, 'comment_edit_minutes', editMinutes);
 }
 
 /** Validates and saves the notification settings form (routes/admin/mail.ts). */

@@ -1,5 +1,5 @@
 // Keyboard shortcuts for the moderation queue: j/k move, a/r/s act on the current item,
-// x ticks it for a bulk action. Everything also works with the mouse and without script.
+// c claims it, x ticks it for a bulk action, u undoes the action just taken. Everything also works with the mouse and without script.
 (function () {
   const items = Array.from(document.querySelectorAll('.queue__item'));
   if (items.length === 0) return;
@@ -24,7 +24,12 @@
     if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable)) return;
     if (event.key === 'j') focusItem(current + 1);
     else if (event.key === 'k') focusItem(current - 1);
-    else if (event.key === 'a' || event.key === 'r' || event.key === 's') press(event.key);
+    else if (event.key === 'a' || event.key === 'r' || event.key === 's' || event.key === 'c') press(event.key);
+    else if (event.key === 'u') {
+      // Undo the action just taken (the notice at the top of the queue).
+      const undo = document.querySelector('.queue__undo button[data-key="u"]');
+      if (undo) undo.click();
+    }
     else if (event.key === 'x' && items[current]) {
       const box = items[current].querySelector('input[type="checkbox"]');
       if (box) box.checked = !box.checked;

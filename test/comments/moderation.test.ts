@@ -139,7 +139,8 @@ describe('the JSON API', () => {
     const post = await publishPost(t);
     const ok = await t.app.inject({ method: 'POST', url: `/api/v1/posts/${post.slug}/comments`, payload: { name: 'A', email: 'a@example.org', body: 'Hi' } });
     expect(ok.statusCode).toBe(201);
-    expect(ok.json()).toEqual({ comment: { id: expect.any(Number), status: 'pending' } });
+    // edit_token and editable_until: the commenter's own edit window (docs/api-discussion.md).
+    expect(ok.json()).toEqual({ comment: { id: expect.any(Number), status: 'pending', edit_token: expect.stringMatching(/^[0-9a-f]{32}$/), editable_until: expect.any(String) } });
     const bad = await t.app.inject({ method: 'POST', url: `/api/v1/posts/${post.slug}/comments`, payload: { name: 'A', email: 'nope', body: '' } });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().error.code).toBe('validation_failed');
@@ -222,10 +223,11 @@ describe('the moderation queue page', () => {
 
     const approve = await postForm(t, mod, `/admin/comments/${held}/status`, { status: 'approved', return_to: '/admin/comments?status=pending' });
     expect(approve.statusCode).toBe(303);
-    expect(approve.headers.location).toBe('/admin/comments?status=pending');
+    // The queue comes back offering to undo the action (issue 11, docs/api-moderation.md).
+    expect(approve.headers.location).toMatch(/^\/admin\/comments\?status=pending&undo=[0-9a-f-]{36}$/);
     expect(await statusOf(held)).toBe('approved');
     const offsite = await postForm(t, mod, `/admin/comments/${held}/status`, { status: 'spam', return_to: '//evil.example' });
-    expect(offsite.headers.location).toBe('/admin/comments');
+    expect(offsite.headers.location).toMatch(/^\/admin\/comments\?undo=[0-9a-f-]{36}$/);
 
     const dashboard = await t.app.inject({ url: '/admin', cookies: mod.cookies });
     expect(dashboard.body).toContain('awaiting moderation');

@@ -98,7 +98,7 @@ describe('moderation rules through the form', () => {
     expect(row).toMatchObject({ status: 'approved', is_staff: 1, user_id: editor.user.id, author_name: editor.user.display_name });
     const page = await t.app.inject(`/posts/${slug}`);
     expect(page.body).toContain('comment--staff');
-    expect(page.body).toMatch(/<span class="badge">Staff<\/span>/);
+    expect(page.body).toMatch(/<span class="badge badge--staff">Library staff<\/span>/);
   });
 
   it('refuses a signed-in comment without the CSRF token, keeping the text on the resend page', async () => {

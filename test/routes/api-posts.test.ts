@@ -60,6 +60,7 @@ describe('GET /api/v1/posts', () => {
             tags: ['Kids'],
             categories: ['Events'],
             comment_count: 0,
+            is_question: false,
           },
         ],
         page: 1,

@@ -42,6 +42,9 @@ type Access =
   | 'admin'
   /** the public JSON API */
   | 'api-public'
+  /** a commenter's own comment (issue 11): only its poster, by browser cookie, account or edit token; no role grants it */
+  | 'comment-owner'
+  | 'api-comment-owner'
   /** the staff JSON API, by bearer token only */
   | 'api-write-posts'
   | 'api-edit-any-post'
@@ -63,6 +66,9 @@ const ALLOWED: Record<Access, Who[]> = {
   moderate: EDITORS,
   admin: ['admin'],
   'api-public': ALL,
+  // The matrix's target comments are posted by a visitor: nobody here holds their proof.
+  'comment-owner': [],
+  'api-comment-owner': [],
   'api-write-posts': STAFF,
   'api-edit-any-post': EDITORS,
   'api-moderate': EDITORS,
@@ -83,6 +89,19 @@ const ACCESS: Record<string, Access> = {
   'GET /:year(^\\d{4}$)/:month(^\\d{2}$)': 'public',
   'GET /posts/:slug': 'public',
   'POST /posts/:slug/comments': 'public',
+  // Likes and reports (issue 11): readers, no account
+  'POST /posts/:slug/like': 'public',
+  'POST /comments/:id/like': 'public',
+  'GET /comments/:id/report': 'public',
+  // A commenter's own edit and delete (issue 11)
+  'GET /comments/:id/edit': 'comment-owner',
+  'POST /comments/:id/edit': 'comment-owner',
+  'GET /comments/:id/delete': 'comment-owner',
+  'POST /comments/:id/delete': 'comment-owner',
+  'POST /comments/:id/report': 'public',
+  // Question summaries (issue 11): what the post page shows, on a page and as CSV
+  'GET /posts/:slug/summary': 'public',
+  'GET /posts/:slug/summary.csv': 'public',
   'GET /posts/:slug/feed.xml': 'public',
   'GET /posts/:slug/feed.atom': 'public',
   'GET /pages/:slug': 'public',
@@ -157,11 +176,32 @@ const ACCESS: Record<string, Access> = {
   'GET /admin/posts/:id/delete': 'edit-any-post',
   'POST /admin/posts/:id/delete': 'edit-any-post',
   'GET /admin/comments': 'moderate',
+  'GET /admin/categories': 'moderate',
+  'POST /admin/categories': 'moderate',
   'POST /admin/comments/bulk': 'moderate',
   'POST /admin/comments/:id/status': 'moderate',
   'GET /admin/comments/:id/delete': 'moderate',
   'POST /admin/comments/:id/delete': 'moderate',
   'POST /admin/comments/:id/reply': 'moderate',
+  // Moderation workspace (issue 11): claims, notes, undo, blocks; the dry run sits on the settings page
+  'POST /admin/comments/:id/claim': 'moderate',
+  'POST /admin/comments/:id/release': 'moderate',
+  'GET /admin/comments/:id/notes': 'moderate',
+  'POST /admin/comments/:id/notes': 'moderate',
+  'GET /admin/comments/:id/block': 'moderate',
+  'POST /admin/comments/:id/block': 'moderate',
+  'POST /admin/moderation/undo': 'moderate',
+  'GET /admin/blocks': 'moderate',
+  'POST /admin/blocks': 'moderate',
+  'POST /admin/blocks/:id/delete': 'moderate',
+  'POST /admin/settings/discussion/dry-run': 'admin',
+  // Question posts (issue 11): themes and the official answer
+  'GET /admin/posts/:id/themes': 'moderate',
+  'POST /admin/posts/:id/themes/:themeId/delete': 'moderate',
+  'POST /admin/posts/:id/answer': 'moderate',
+  'POST /admin/posts/:id/answer/delete': 'moderate',
+  'POST /admin/comments/:id/themes': 'moderate',
+  'POST /admin/comments/:id/themes/:themeId/delete': 'moderate',
   'GET /admin/comments/log': 'admin',
   'GET /admin/settings': 'admin',
   'POST /admin/settings': 'admin',
@@ -197,6 +237,13 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/posts': 'api-public',
   'GET /api/v1/posts/:slug': 'api-public',
   'POST /api/v1/posts/:slug/comments': 'api-public',
+  'POST /api/v1/posts/:slug/like': 'api-public',
+  'DELETE /api/v1/posts/:slug/like': 'api-public',
+  'POST /api/v1/comments/:id/like': 'api-public',
+  'DELETE /api/v1/comments/:id/like': 'api-public',
+  'POST /api/v1/comments/:id/reports': 'api-public',
+  'PATCH /api/v1/comments/:id/own': 'api-comment-owner',
+  'DELETE /api/v1/comments/:id/own': 'api-comment-owner',
   'POST /api/v1/posts': 'api-write-posts',
   'PATCH /api/v1/posts/:id': 'api-edit-any-post',
   'DELETE /api/v1/posts/:id': 'api-edit-any-post',
@@ -204,6 +251,21 @@ const ACCESS: Record<string, Access> = {
   'PATCH /api/v1/comments/:id': 'api-moderate',
   'DELETE /api/v1/comments/:id': 'api-moderate',
   'POST /api/v1/comments/bulk': 'api-moderate',
+  'POST /api/v1/comments/:id/claim': 'api-moderate',
+  'DELETE /api/v1/comments/:id/claim': 'api-moderate',
+  'GET /api/v1/comments/:id/notes': 'api-moderate',
+  'POST /api/v1/comments/:id/notes': 'api-moderate',
+  'POST /api/v1/moderation/undo': 'api-moderate',
+  'POST /api/v1/moderation/dry-run': 'api-moderate',
+  'GET /api/v1/blocks': 'api-moderate',
+  'POST /api/v1/blocks': 'api-moderate',
+  'DELETE /api/v1/blocks/:id': 'api-moderate',
+  'GET /api/v1/posts/:slug/summary': 'api-public',
+  'GET /api/v1/posts/:slug/themes': 'api-moderate',
+  'PUT /api/v1/posts/:slug/answer': 'api-moderate',
+  'DELETE /api/v1/posts/:slug/answer': 'api-moderate',
+  'POST /api/v1/comments/:id/themes': 'api-moderate',
+  'DELETE /api/v1/comments/:id/themes/:themeId': 'api-moderate',
   'GET /api/v1/users': 'api-admin',
   'POST /api/v1/users': 'api-admin',
   'GET /api/v1/users/:id': 'api-admin',
@@ -265,7 +327,7 @@ afterAll(() => t.close());
 async function freshId(route: RouteKey, actor: Actor): Promise<number> {
   const url = route.url;
   if (url.startsWith('/admin/posts/') || url.startsWith('/api/v1/posts/')) return addPost(t, otherAuthor, { title: `Target ${++counter}` });
-  if (url.startsWith('/admin/comments/') || url.startsWith('/api/v1/comments/')) {
+  if (url.startsWith('/admin/comments/') || url.startsWith('/api/v1/comments/') || url.startsWith('/comments/')) {
     const result = await submitComment(
       t.db.kysely,
       post.slug,
@@ -301,6 +363,7 @@ async function concreteUrl(route: RouteKey, actor: Actor): Promise<string> {
     extra: () => 'feed',
     format: () => 'atom',
     id: async () => String(await freshId(route, actor)),
+    themeId: () => '999999',
   };
   let url = route.url.replace('*', route.url.startsWith('/static/') ? 'css/site.css' : 'no-such-file.png');
   for (const match of [...url.matchAll(/:(\w+)(\([^)]*\))?/g)]) {
@@ -335,7 +398,10 @@ function apiBody(route: RouteKey, id: string | undefined): Record<string, unknow
     'PATCH /api/v1/posts/:id': { title: 'Changed by the matrix' },
     'POST /api/v1/posts/:slug/comments': { name: 'Matrix', email: 'matrix@example.org', body: 'Through the API' },
     'PATCH /api/v1/comments/:id': { status: 'approved' },
+    'PATCH /api/v1/comments/:id/own': { body: 'Edited by the matrix' },
     'POST /api/v1/comments/bulk': { ids: [Number(id ?? 1)], status: 'approved' },
+    'POST /api/v1/comments/:id/notes': { body: 'A note from the matrix' },
+    'POST /api/v1/blocks': { email: 'matrix-blocked@example.org' },
     'POST /api/v1/users': { username: `matrix${++counter}`, role: 'patron' },
     'PATCH /api/v1/users/:id': { role: 'patron' },
     'POST /api/v1/invitations': { role: 'author' },

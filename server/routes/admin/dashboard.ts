@@ -3,6 +3,7 @@ import { needsSetup } from '../../services/users.js';
 import { countPostsByStatus, listPostsForStaff } from '../../data/posts.js';
 import { countByStatus } from '../../data/comments.js';
 import { can } from '../../services/permissions.js';
+import { countAwaiting } from '../../services/questions.js';
 
 export default async function dashboardRoutes(app: FastifyInstance) {
   const db = () => app.db.kysely;
@@ -23,6 +24,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
       title: 'Dashboard',
       counts,
       pendingComments,
+      awaitingQuestions: await countAwaiting(db(), user),
       recent: recent.rows,
       welcome: (request.query as Record<string, string>).welcome === '1',
     });

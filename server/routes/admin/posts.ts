@@ -9,7 +9,18 @@ import { localInputToIso, isoToLocalInput } from '../../services/time.js';
 import { renderPost } from '../../markup/render.js';
 import { can } from '../../services/permissions.js';
 import { invalid } from '../../errors.js';
+import type { Role } from '../../db/schema.js';
 import { field, handleForm } from './forms.js';
+import { countAwaiting, listAwaiting } from '../../services/questions.js';
+import { categoryDefaultOf } from '../../services/categories.js';
+import { MODE_LABELS } from '../../services/discussion.js';
+
+/** The awaiting-a-staff-reply list in the rows the posts table shows. */
+async function awaitingRowsOf(db: Parameters<typeof listAwaiting>[0], user: { id: number; role: Role }, page: number, perPage: number) {
+  const { posts, total } = await listAwaiting(db, user, page, perPage);
+  const rows = posts.map((p) => ({ ...p, author_display_name: p.author.display_name }));
+  return { rows, total };
+}
 
 /** What the editor form shows: the typed values, exactly as typed. */
 export interface EditorValues {
@@ -22,6 +33,11 @@ export interface EditorValues {
   published_at: string;
   comments_open: boolean;
   kind: string;
+  is_question: boolean;
+  /** services/discussion.ts: '' for the category default. */
+  discussion_mode: string;
+  /** In the site's time zone, as a datetime-local field holds it. */
+  comments_close_at: string;
 }
 
 const ACTIONS = ['draft', 'publish', 'schedule', 'unpublish', 'preview'] as const;
@@ -38,6 +54,9 @@ function valuesFromForm(body: unknown): EditorValues {
     published_at: field(body, 'published_at'),
     comments_open: field(body, 'comments_open') === 'on',
     kind: field(body, 'kind') || 'post',
+    is_question: field(body, 'is_question') === 'on',
+    discussion_mode: field(body, 'discussion_mode'),
+    comments_close_at: field(body, 'comments_close_at'),
   };
 }
 
@@ -47,6 +66,11 @@ function inputFromValues(values: EditorValues, action: EditorAction, timezone: s
   if (values.published_at) {
     publishedAt = localInputToIso(values.published_at, timezone);
     if (!publishedAt) throw invalid({ published_at: 'Give a date and time' });
+  }
+  let closeAt: string | null = null;
+  if (values.comments_close_at) {
+    closeAt = localInputToIso(values.comments_close_at, timezone);
+    if (!closeAt) throw invalid({ comments_close_at: 'Give a date and time, such as 2026-11-23 18:00' });
   }
   return {
     title: values.title,
@@ -59,6 +83,9 @@ function inputFromValues(values: EditorValues, action: EditorAction, timezone: s
     published_at: publishedAt,
     comments_open: values.comments_open,
     kind: values.kind,
+    is_question: values.is_question,
+    discussion_mode: values.discussion_mode,
+    comments_close_at: closeAt,
   };
 }
 
@@ -66,14 +93,22 @@ export default async function postsAdminRoutes(base: FastifyInstance) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => app.db.kysely;
   const writer = app.requireRole('write-posts');
+  const awaitingRows = (user: { id: number; role: Role }, page: number, perPage: number) => awaitingRowsOf(db(), user, page, perPage);
 
   app.get('/posts', { schema: { querystring: PageQuery }, preHandler: writer }, async (request, reply) => {
     const user = request.user!;
     const perPage = 25;
     const authorId = can(user.role, 'edit-any-post') ? undefined : user.id;
-    const { rows, total } = await listPostsForStaff(db(), { authorId, page: request.query.page, perPage });
+    // ?awaiting=1: question posts no staff reply answers yet (issue 11, services/questions.ts).
+    const awaiting = (request.query as Record<string, unknown>).awaiting === '1';
+    const awaitingCount = await countAwaiting(db(), user);
+    const { rows, total } = awaiting
+      ? await awaitingRows(user, request.query.page, perPage)
+      : await listPostsForStaff(db(), { authorId, page: request.query.page, perPage });
     return reply.page('admin/posts', {
-      title: 'Posts',
+      title: awaiting ? 'Questions awaiting a staff reply' : 'Posts',
+      awaiting,
+      awaitingCount,
       posts: rows,
       page: request.query.page,
       pages: Math.max(1, Math.ceil(total / perPage)),
@@ -98,6 +133,9 @@ export default async function postsAdminRoutes(base: FastifyInstance) {
         errors: opts.errors ?? {},
         preview: opts.preview ?? null,
         notice: opts.notice ?? null,
+        // What "Category default" means for this post (the Discussion fieldset).
+        categoryMode: opts.id ? await categoryDefaultOf(db(), opts.id) : null,
+        modeLabels: MODE_LABELS,
       },
       code,
     );
@@ -106,7 +144,7 @@ export default async function postsAdminRoutes(base: FastifyInstance) {
     const kind = (request.query as Record<string, string>).kind === 'page' ? 'page' : 'post';
     return showEditor(reply, {
       id: null,
-      values: { title: '', slug: '', body: '', excerpt: '', categories: '', tags: '', published_at: '', comments_open: kind === 'post', kind },
+      values: { title: '', slug: '', body: '', excerpt: '', categories: '', tags: '', published_at: '', comments_open: kind === 'post', kind, is_question: false, discussion_mode: '', comments_close_at: '' },
     });
   });
 
@@ -131,6 +169,9 @@ export default async function postsAdminRoutes(base: FastifyInstance) {
         published_at: isoToLocalInput(row.published_at, timezone),
         comments_open: row.comments_open === 1,
         kind: row.kind,
+        is_question: row.is_question === 1,
+        discussion_mode: row.discussion_mode ?? '',
+        comments_close_at: isoToLocalInput(row.comments_close_at, timezone),
       },
     });
   });

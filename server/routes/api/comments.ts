@@ -5,7 +5,9 @@ import { BulkBody, NewCommentBody, QueueQuery, StatusBody } from '../../schemas/
 import { keyedHash, submitComment } from '../../services/comments.js';
 import { bulkSetStatus, deleteComment, setStatus } from '../../services/moderation.js';
 import { loadSettings } from '../../services/settings.js';
+import { editableUntil, editToken } from '../../services/own-comments.js';
 import { findComment, listQueue } from '../../data/comments.js';
+import { reportsForQueue } from '../../services/reports.js';
 import { notFound } from '../../errors.js';
 
 const QUEUE_PAGE_SIZE = 20;
@@ -25,12 +27,15 @@ export default async function commentsApi(base: FastifyInstance) {
       settings,
       app.secret,
     );
-    return reply.code(201).send({ comment: { id: result.id, status: result.status === 'spam' ? 'pending' : result.status } });
+    // The token proves, without an account, whose comment it is (docs/api-discussion.md).
+    const own = { edit_token: editToken(app.secret, { id: result.id, created_at: result.createdAt }), editable_until: editableUntil(result.createdAt, settings) };
+    return reply.code(201).send({ comment: { id: result.id, status: result.status === 'spam' ? 'pending' : result.status, ...own } });
   });
 
   app.get('/comments', { schema: { querystring: QueueQuery }, preHandler: moderator }, async (request) => {
     const { status = 'pending', page, post_id, q } = request.query;
     const { rows, total } = await listQueue(db(), { status, postId: post_id, q }, page, QUEUE_PAGE_SIZE);
+    const reports = await reportsForQueue(db(), rows.map((r) => r.id));
     return {
       comments: rows.map((c) => ({
         id: c.id,
@@ -46,6 +51,8 @@ export default async function commentsApi(base: FastifyInstance) {
         html: c.body_html,
         is_staff: c.is_staff === 1,
         created_at: c.created_at,
+        // Readers' reports (docs/api-reactions.md).
+        reports: reports(c.id),
       })),
       page,
       total,

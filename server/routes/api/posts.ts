@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { IdParams, PageQuery, SlugParams } from '../../schemas/common.js';
+import { IdParams, SlugParams } from '../../schemas/common.js';
+import { PostsListQuery } from '../../schemas/questions.js';
+import { listAwaiting, officialAnswer } from '../../services/questions.js';
 import { CreatePostBody, UpdatePostBody } from '../../schemas/posts.js';
 import {
   createPost,
@@ -14,6 +16,10 @@ import {
 import { findPostById } from '../../data/posts.js';
 import { listApprovedComments } from '../../data/comments.js';
 import { buildThread, type ThreadNode } from '../../services/threads.js';
+import { loadSettings } from '../../services/settings.js';
+import { apiDiscussion, threadHidden } from './discussion.js';
+import { likesForPostPage } from '../../services/likes.js';
+import { withLikeCounts } from './reactions.js';
 
 const API_PAGE_SIZE = 10;
 
@@ -28,7 +34,9 @@ export function apiSummary(post: PostView) {
     published_at: post.published_at,
     tags: post.tags.map((t) => t.name),
     categories: post.categories.map((t) => t.name),
-    comment_count: post.comment_count,
+    // null when the post's discussion is hidden (docs/api-discussion.md).
+    comment_count: threadHidden(post) ? null : post.comment_count,
+    is_question: post.is_question,
   };
 }
 
@@ -42,6 +50,7 @@ function apiComment(node: ThreadNode): Record<string, unknown> {
     html: node.body_html,
     created_at: node.created_at,
     is_staff: node.is_staff === 1,
+    edited_at: node.edited_at,
     replies: node.replies.map(apiComment),
   };
 }
@@ -62,21 +71,37 @@ export default async function postsApi(base: FastifyInstance) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => app.db.kysely;
 
-  app.get('/posts', { schema: { querystring: PageQuery } }, async (request) => {
+  app.get('/posts', { schema: { querystring: PostsListQuery } }, async (request) => {
+    // Staff only: question posts no approved staff comment answers yet (docs/api-questions.md).
+    if (request.query.awaiting_staff_reply === 1) {
+      await app.requireApiRole('write-posts')(request);
+      const awaiting = await listAwaiting(db(), request.user!, request.query.page, API_PAGE_SIZE);
+      return { posts: awaiting.posts.map(apiSummary), page: request.query.page, total: awaiting.total };
+    }
     const listing = await listPublicPosts(db(), {}, request.query.page, API_PAGE_SIZE);
     return { posts: listing.posts.map(apiSummary), page: listing.page, total: listing.total };
   });
 
   app.get('/posts/:slug', { schema: { params: SlugParams } }, async (request) => {
     const post = await getPublicPost(db(), request.params.slug, 'post');
-    const comments = buildThread(await listApprovedComments(db(), post.id));
-    return { post: { ...apiSummary(post), html: post.html, comments_open: post.comments_open }, comments: comments.map(apiComment) };
+    const approved = threadHidden(post) ? [] : await listApprovedComments(db(), post.id);
+    const comments = buildThread(approved);
+    const answer = officialAnswer(post, approved);
+    const likes = await likesForPostPage(db(), post.id, null);
+    return {
+      post: {
+        ...apiSummary(post), html: post.html, comments_open: post.comments_open, answer_comment_id: answer?.id ?? null,
+        ...apiDiscussion(post, await loadSettings(db())),
+        like_count: likes.post.count,
+      },
+      comments: withLikeCounts(comments.map(apiComment), likes),
+    };
   });
 
   const staffView = async (actor: { id: number; role: 'admin' | 'editor' | 'author' | 'patron' }, id: number) => {
     const view = await getPostForStaff(db(), actor, id);
     const row = await findPostById(db(), id);
-    return apiStaffPost(view, row?.body_md ?? '');
+    return { ...apiStaffPost(view, row?.body_md ?? ''), ...apiDiscussion(view, await loadSettings(db())) };
   };
 
   app.post(

@@ -9,6 +9,9 @@ import { findTerm } from '../../data/terms.js';
 import { findUserByUsername } from '../../data/users.js';
 import { notFound } from '../../errors.js';
 import postRoutes from './posts.js';
+import ownCommentRoutes from './own-comments.js';
+import questionRoutes from './questions.js';
+import reactionRoutes from './reactions.js';
 import accountRoutes from './account.js';
 import unsubscribeRoutes from './unsubscribe.js';
 import discoveryRoutes from './discovery.js';
@@ -28,6 +31,9 @@ export default async function publicRoutes(base: FastifyInstance) {
   const perPage = async () => (await loadSettings(db())).posts_per_page;
 
   await app.register(postRoutes);
+  await app.register(ownCommentRoutes);
+  await app.register(questionRoutes);
+  await app.register(reactionRoutes);
   await app.register(accountRoutes);
   await app.register(unsubscribeRoutes);
   await app.register(discoveryRoutes);

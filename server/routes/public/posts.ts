@@ -5,7 +5,8 @@ import { SlugParams } from '../../schemas/common.js';
 import { getPublicPost, type PostView } from '../../services/posts.js';
 import { loadSettings, type SiteSettings } from '../../services/settings.js';
 import { keyedHash, submitComment } from '../../services/comments.js';
-import { commentsClosed } from '../../services/comment-rules.js';
+import { commentRefusal, effectiveDiscussion, threadVisible } from '../../services/discussion.js';
+import { editableUntil, ownControls, ownIdsOnPost, ownIdsWorthKeeping } from '../../services/own-comments.js';
 import { buildThread, mergeById } from '../../services/threads.js';
 import { listApprovedComments, listCommentsByIds } from '../../data/comments.js';
 import { avatarSvg } from '../../markup/avatar.js';
@@ -15,6 +16,9 @@ import { mailEnabled } from '../../services/mail/queue.js';
 import { adjacentPosts } from '../../services/archive.js';
 import { commentsFeedLink } from '../../services/feeds.js';
 import { postSeo } from '../../services/seo.js';
+import { questionSection } from '../../services/questions.js';
+import { likesForPostPage } from '../../services/likes.js';
+import { existingReaderHash } from '../reader.js';
 
 /** Signed cookies: the visitor's own held comments, and (if asked) their name for next time. */
 const OWN_COOKIE = 'lectern_own';
@@ -34,7 +38,7 @@ function readSigned(request: FastifyRequest, name: string): string | null {
   return unsigned.valid ? unsigned.value : null;
 }
 
-function ownCommentIds(request: FastifyRequest): number[] {
+export function ownCommentIds(request: FastifyRequest): number[] {
   const value = readSigned(request, OWN_COOKIE);
   return value ? value.split('.').map(Number).filter((n) => Number.isInteger(n) && n > 0) : [];
 }
@@ -62,10 +66,26 @@ export default async function postRoutes(base: FastifyInstance) {
     maxAge: YEAR_S,
   });
 
+  /** Drops from the own-comments cookie what no longer needs proving, so the visitor's pages can be cached again. */
+  async function pruneOwnCookie(request: FastifyRequest, reply: FastifyReply, settings: SiteSettings) {
+    const ids = ownCommentIds(request);
+    if (ids.length === 0) return;
+    const keep = await ownIdsWorthKeeping(db(), ids, settings);
+    if (keep.length === ids.length) return;
+    if (keep.length === 0) reply.clearCookie(OWN_COOKIE, { path: '/' });
+    else reply.setCookie(OWN_COOKIE, keep.join('.'), cookieOpts(request));
+  }
+
   async function renderPostPage(request: FastifyRequest, reply: FastifyReply, post: PostView, settings: SiteSettings, form: FormState | null, status = 200) {
     const query = request.query as Record<string, string | undefined>;
-    const approved = await listApprovedComments(db(), post.id);
-    const own = await listCommentsByIds(db(), post.id, ownCommentIds(request));
+    // services/discussion.ts: a hidden thread is not read at all; the form follows the mode.
+    const now = new Date();
+    const discussion = effectiveDiscussion(post, post.category_discussion_mode, settings, now);
+    const shown = threadVisible(discussion);
+    const formOffered = commentRefusal(discussion, request.user) === null;
+    const approved = shown ? await listApprovedComments(db(), post.id) : [];
+    const ownIds = shown ? await ownIdsOnPost(db(), post.id, ownCommentIds(request), request.user) : [];
+    const own = await listCommentsByIds(db(), post.id, ownIds);
     const ownHeld = own.filter((c) => c.status === 'pending');
     const all = mergeById(approved, ownHeld);
     const replyToId = Number(form?.values.parent_id || query.replytocom || 0);
@@ -87,10 +107,16 @@ export default async function postRoutes(base: FastifyInstance) {
         post,
         thread: buildThread(all),
         threadDepth: settings.thread_depth,
-        closed: commentsClosed(post, settings, new Date()),
+        closed: !formOffered,
+        discussion,
+        own: await ownControls(db(), own, new Set(ownIds), settings, formOffered, now),
+        ownNotice: query.deleted === '1' ? 'Your comment was deleted.' : null,
         form: { values, errors: form?.errors ?? {}, replyTo, notify: mailEnabled(app.config) },
         heldId: Number(query.held) || null,
         adjacent: await adjacentPosts(db(), post),
+        question: await questionSection(db(), post, approved),
+        // This reader's own likes only on ?liked=1 (after a like): such a page is never cached.
+        likes: await likesForPostPage(db(), post.id, query.liked === '1' ? existingReaderHash(app, request) : null),
         seo: postSeo({ baseUrl: app.config.baseUrl, siteName: settings.site_name, tagline: settings.tagline }, post),
         feeds: [commentsFeedLink(post)],
       },
@@ -100,7 +126,9 @@ export default async function postRoutes(base: FastifyInstance) {
 
   app.get('/posts/:slug', { schema: { params: SlugParams } }, async (request, reply) => {
     const post = await getPublicPost(db(), request.params.slug, 'post');
-    return renderPostPage(request, reply, post, await loadSettings(db()), null);
+    const settings = await loadSettings(db());
+    await pruneOwnCookie(request, reply, settings);
+    return renderPostPage(request, reply, post, settings, null);
   });
 
   // A signed-in person's cookie could be ridden by another site; a visitor's cannot.
@@ -134,12 +162,14 @@ export default async function postRoutes(base: FastifyInstance) {
       } else if (!values.remember && request.cookies[REMEMBER_COOKIE]) {
         reply.clearCookie(REMEMBER_COOKIE, { path: '/' });
       }
-      // Spam is answered exactly like a held comment, so a bot learns nothing.
-      if (result.status === 'approved') return reply.redirect(`/posts/${encodeURIComponent(result.postSlug)}#comment-${result.id}`, 303);
-      if (result.status === 'pending') {
+      // The cookie shows a held comment to its author, and proves whose comment it is while
+      // it may still be edited (services/own-comments.ts).
+      if (result.status === 'pending' || (result.status === 'approved' && editableUntil(result.createdAt, settings))) {
         const own = [...ownCommentIds(request).filter((id) => id !== result.id), result.id].slice(-OWN_KEEP);
         reply.setCookie(OWN_COOKIE, own.join('.'), cookieOpts(request));
       }
+      // Spam is answered exactly like a held comment, so a bot learns nothing.
+      if (result.status === 'approved') return reply.redirect(`/posts/${encodeURIComponent(result.postSlug)}#comment-${result.id}`, 303);
       return reply.redirect(`/posts/${encodeURIComponent(result.postSlug)}?held=${result.id}#comment-${result.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && [403, 422, 429].includes(err.status)) {
