@@ -75,8 +75,27 @@ async function sendHtmlError(reply: FastifyReply, request: FastifyRequest, error
   if (error.code === 'csrf_invalid' && request.method === 'POST') {
     return reply.page('resubmit', { title: 'Send again', action: request.url, fields: resubmittableFields(request.body) }, 403);
   }
-  const titles: Record<number, string> = { 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 413: 'Too large', 500: 'Something went wrong' };
-  return reply.page('error', { title: titles[error.status] ?? 'Something went wrong', status: error.status, message: error.message }, error.status);
+  const titles: Record<number, string> = {
+    401: 'Please sign in',
+    403: 'Not allowed',
+    404: 'Page not found',
+    409: 'That could not be done',
+    413: 'Too large',
+    429: 'Too many requests',
+    500: 'Something went wrong',
+  };
+  return reply.page(
+    'error',
+    { title: titles[error.status] ?? 'Something went wrong', status: error.status, message: error.message, back: backLink(request) },
+    error.status,
+  );
+}
+
+/** Where a refused staff action leads back to: the queue a moderator was working, or the staff area. */
+function backLink(request: FastifyRequest): { href: string; label: string } {
+  if (request.url.startsWith('/admin/comments')) return { href: '/admin/comments', label: 'Back to the moderation queue' };
+  if (request.url.startsWith('/admin')) return { href: '/admin', label: 'Back to the staff area' };
+  return { href: '/', label: 'Go to the home page' };
 }
 
 export default fp(

@@ -118,6 +118,9 @@ describe('claims in the queue', () => {
     const refused = await postForm(t, bo, `/admin/comments/${id}/status`, { status: 'approved', return_to: '/admin/comments' });
     expect(refused.statusCode).toBe(409);
     expect(refused.body).toContain(`Claimed by ${ann.user.display_name}`);
+    // A page that says what happened and leads back to the queue, not a generic error.
+    expect(refused.body).toContain('That could not be done');
+    expect(refused.body).toContain('<a href="/admin/comments">Back to the moderation queue</a>');
     expect(await statusOf(t, id)).toBe('pending');
 
     expect((await postForm(t, bo, `/admin/comments/${id}/claim`, { take_over: 'on', return_to: '/admin/comments' })).statusCode).toBe(303);
