@@ -1,21 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { CommentStatus, Database, Role } from '../db/schema.js';
+import type { Comment, CommentNote, CommentStatus, Database, Role } from '../db/schema.js';
 import type { Executor } from '../data/executor.js';
 import {
   adjustApprovedCount,
   deleteCommentRow,
   findComment,
+  holdIfApproved,
   insertComment,
   insertModerationLog,
   reparentChildren,
   setCommentStatus,
 } from '../data/comments.js';
-import { conflict, invalid, notFound } from '../errors.js';
 import { setCommentReasons, updateUnrepliedCommentText } from '../data/own-comments.js';
-import { notifyCommentsApproved } from './notifications.js';
-import { randomUUID } from 'node:crypto';
-import type { Comment, CommentNote } from '../db/schema.js';
 import { findPostById } from '../data/posts.js';
+import { markReportsReviewed } from '../data/reports.js';
 import {
   actionWasUndone,
   deleteSnapshotsOf,
@@ -33,9 +32,9 @@ import {
   setCommentStatusIf,
   type LogRow,
 } from '../data/workspace.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import { assertFreeFor, endClaim } from './claims.js';
-import { markReportsReviewed } from '../data/reports.js';
-import { holdIfApproved } from '../data/comments.js';
+import { notifyCommentsApproved } from './notifications.js';
 
 export const COMMENT_STATUSES: readonly CommentStatus[] = ['approved', 'pending', 'rejected', 'spam'];
 
