@@ -203,7 +203,11 @@ export function journey(js: boolean): void {
         expect(reached, 'the Approve button can be reached with Tab').toBe(true);
         await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       }
-      expect(new URL(page.url()).search).toBe('?status=pending');
+      // Back on the same tab, told what happened, with the action offered for undo.
+      const after = new URL(page.url()).searchParams;
+      expect(after.get('status')).toBe('pending');
+      expect(after.get('undo')).toMatch(/^[0-9a-f-]{36}$/);
+      await expect(page.locator('.queue__undo').innerText()).resolves.toMatch(/Approved[\s\S]*Undo/);
       await expect(page.locator('.queue__item').count()).resolves.toBe(0);
       await expect(page.locator('.empty').innerText()).resolves.toContain('Nothing is waiting');
       await expect(page.locator('.tabs a', { hasText: 'Approved' }).innerText()).resolves.toContain('(1)');
