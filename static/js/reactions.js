@@ -3,7 +3,7 @@
  *
  * Without this file each Like button is a form: it posts to /posts/<slug>/like or
  * /comments/<id>/like and the page comes back at the same place with the new count. With it,
- * the same button asks the JSON API (the form's data-like-api) and updates the count in place;
+ * the same button asks the JSON API (/api/v1 followed by the form's address) and updates the count in place;
  * the button becomes a toggle (aria-pressed) that takes the like back on a second press.
  *
  * Pages are cached for every reader alike, so the page cannot say what this browser liked.
@@ -51,22 +51,25 @@
     if (count && typeof state.count === 'number') count.textContent = countText(state.count);
   }
 
-  const forms = Array.prototype.slice.call(document.querySelectorAll('form.like[data-like-api]'));
+  // /posts/<slug>/like → /api/v1/posts/<slug>/like, /comments/<id>/like → /api/v1/comments/<id>/like
+  const apiOf = (form) => '/api/v1' + form.getAttribute('action');
+
+  const forms = Array.prototype.slice.call(document.querySelectorAll('form.like'));
   if (forms.length === 0 || !window.fetch) return;
 
   const liked = new Set(remembered());
   for (const form of forms) {
     // A page rendered for this reader (after a like without script) already knows.
     const button = form.querySelector('.like__button');
-    if (button && button.getAttribute('aria-pressed') === 'true') remember(form.getAttribute('data-like-api'), true);
-    else if (liked.has(form.getAttribute('data-like-api'))) show(form, { liked: true });
+    if (button && button.getAttribute('aria-pressed') === 'true') remember(apiOf(form), true);
+    else if (liked.has(apiOf(form))) show(form, { liked: true });
   }
 
   document.addEventListener('submit', (event) => {
     const form = event.target;
-    if (!(form instanceof window.HTMLFormElement) || !form.matches('form.like[data-like-api]')) return;
+    if (!(form instanceof window.HTMLFormElement) || !form.matches('form.like')) return;
     event.preventDefault();
-    const api = form.getAttribute('data-like-api');
+    const api = apiOf(form);
     const button = form.querySelector('.like__button');
     const unlike = button && button.getAttribute('aria-pressed') === 'true';
     if (button) button.disabled = true;

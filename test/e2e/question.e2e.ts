@@ -222,6 +222,32 @@ describe('a question post, from asking to reporting back', () => {
     ]);
   });
 
+  step('a reader likes an answer: with script the count changes in place, once per browser; without, the form does it', async () => {
+    const reader = await openSession(browser, server, { width: 1280 });
+    others.push(reader);
+    const { page } = reader;
+    await page.goto(url(postPath));
+    const like = page.locator(`#likes-${answerIds[0]}`);
+    const button = like.locator('.like__button');
+    await expect(button.getAttribute('aria-pressed')).resolves.toBe('false');
+    await button.click();
+    await expect.poll(() => like.locator('.like__count').innerText()).toBe('1 person likes this');
+    await expect(button.getAttribute('aria-pressed')).resolves.toBe('true');
+    expect(new URL(page.url()).pathname, 'the script answered: no page load').toBe(postPath);
+    // The page is cached alike for everyone; this browser remembers it pressed the button.
+    await page.reload();
+    await expect(like.locator('.like__count').innerText()).resolves.toBe('1 person likes this');
+    await expect(button.getAttribute('aria-pressed')).resolves.toBe('true');
+
+    const noScript = await openSession(browser, server, { width: 1280, js: false });
+    others.push(noScript);
+    await noScript.page.goto(url(postPath));
+    const other = noScript.page.locator(`#likes-${answerIds[0]}`);
+    await Promise.all([noScript.page.waitForNavigation(), other.locator('.like__button').click()]);
+    await expect(noScript.page.locator(`#likes-${answerIds[0]} .like__count`).innerText()).resolves.toBe('2 people like this');
+    await expect(noScript.page.locator(`#likes-${answerIds[0]} .like__button`).getAttribute('aria-pressed')).resolves.toBe('true');
+  });
+
   step('no page asked any host but the server for anything', () => {
     const foreign = [staff, ...others].flatMap((s) => s.foreignRequests());
     expect(foreign).toEqual([]);

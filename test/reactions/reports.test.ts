@@ -41,7 +41,7 @@ describe('the report page, without JavaScript', () => {
     const post = await publishPost(t);
     const id = await approvedComment(t, post.slug, 'You are all useless.', 'Grumpy');
     const page = await get(t, `/posts/${post.slug}`);
-    expect(page.body).toContain(`<form method="get" action="/comments/${id}/report" class="comment__report">`);
+    expect(page.body).toContain(`<a href="/comments/${id}/report" class="comment__report" rel="nofollow">Report`);
     expect(page.body).toContain('Report<span class="visually-hidden"> Grumpy’s comment</span>');
 
     const form = await get(t, `/comments/${id}/report`);
