@@ -3,8 +3,8 @@
  * its own data directory and port), nginx serving a static copy of a page, autocannon
  * runs, and the child's memory read from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -279,4 +279,33 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
   } finally {
     if (sampler) clearInterval(sampler);
   }
+}
+
+/** wrk (Debian's `wrk`), when installed: a load generator in C, to tell the client's limits from the server's. */
+export function wrkPath(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = join(dir, 'wrk');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+export interface WrkResult {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** `wrk --latency`: requests/s and the latency percentiles it prints, in ms. */
+export function wrkLoad(wrk: string, url: string, connections: number, duration: number): WrkResult {
+  const out = execFileSync(wrk, ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', url], { encoding: 'utf8', timeout: (duration + 30) * 1000 });
+  const ms = (label: string) => {
+    const m = out.match(new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
+    if (!m) throw new Error(`wrk printed no ${label}% latency:\n${out}`);
+    const value = Number(m[1]);
+    return Math.round((m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value) * 100) / 100;
+  };
+  const rps = out.match(/^Requests\/sec:\s+([\d.]+)/m);
+  if (!rps) throw new Error(`wrk printed no Requests/sec:\n${out}`);
+  return { requestsPerSec: Number(rps[1]), p50: ms('50'), p99: ms('99') };
 }

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../server/db/connect.js';
 import { migrateToLatest } from '../server/db/migrate.js';
 import { LARGE_SITE, SMALL_SITE, seedSite, type Seeded, type SiteShape } from './seed.js';
-import { load, procMemoryKb, processTree, ROOT, startLectern, startNginx, type LecternServer, type LoadResult } from './harness.js';
+import { load, procMemoryKb, processTree, ROOT, startLectern, startNginx, wrkLoad, wrkPath, type LecternServer, type LoadResult, type WrkResult } from './harness.js';
 import { summarizeProfile, type ProfileLine } from './profile.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -176,6 +176,7 @@ async function main() {
   const seeds: Record<string, unknown> = {};
   let ratio: number | null = null;
   let ratioRounds: number[] = [];
+  const crossCheck: ({ id: string; name: string } & WrkResult)[] = [];
   let cpuRatio: number | null = null;
   let commentCheck: Record<string, number | boolean> | null = null;
   let profile: Awaited<ReturnType<typeof profileRun>> | null = null;
@@ -214,6 +215,19 @@ async function main() {
             const s3: Row = { id: '3', site: 'small', name: 'Same 200-comment page, static file served by nginx', ...r, serverHwmMb: null };
             log(`  3   ${s3.name.padEnd(58)} ${fmt(s3.requestsPerSec).padStart(8)} req/s  p50 ${s3.p50} ms  p99 ${s3.p99} ms  cpu ${s3.cpuUsPerRequest} µs/req`);
             rounds.push({ s2, s3, ratio: s2.requestsPerSec / s3.requestsPerSec });
+          }
+          // autocannon is JavaScript: on big pages it can be the bottleneck for both servers alike.
+          // wrk, in C, shows the latency the servers themselves give at the same connections.
+          const wrk = wrkPath();
+          if (wrk) {
+            for (const [id, name, url] of [
+              ['2w', 'Post page, 200 comments, driven by wrk', page200],
+              ['3w', 'The same page from nginx, driven by wrk', staticUrl],
+            ] as const) {
+              const w = wrkLoad(wrk, url, CONNECTIONS, DURATION);
+              log(`  ${id.padEnd(3)} ${name.padEnd(58)} ${fmt(w.requestsPerSec).padStart(8)} req/s  p50 ${w.p50} ms  p99 ${w.p99} ms`);
+              crossCheck.push({ id, name, ...w });
+            }
           }
         } finally {
           await nginx.stop();
@@ -300,6 +314,8 @@ async function main() {
     serverPeakMb: peakMb,
     ratioScenario2ToScenario3: ratio,
     ratioRounds,
+    /** Scenarios 2 and 3 again with wrk (when installed), at the same connections. */
+    wrkCrossCheck: crossCheck,
     /** nginx's CPU time per request ÷ Lectern's: the ratio a machine with a core to spare for each would show. */
     cpuRatioScenario2ToScenario3: cpuRatio,
     commentCheck,
@@ -324,6 +340,7 @@ function markdown(r: {
   serverPeakMb: Record<string, number | null>;
   ratioScenario2ToScenario3: number | null;
   ratioRounds: number[];
+  wrkCrossCheck: ({ id: string; name: string } & WrkResult)[];
   cpuRatioScenario2ToScenario3: number | null;
   commentCheck: Record<string, number | boolean> | null;
   scenarios: Row[];
@@ -346,6 +363,9 @@ function markdown(r: {
     '',
     `- Scenario 2 ÷ scenario 3 (same run, median round): **${r.ratioScenario2ToScenario3 ?? 'not measured'}** (each round: ${r.ratioRounds.join(', ')})`,
     `- nginx's CPU time per request ÷ Lectern's (scenario 3 ÷ 2): **${r.cpuRatioScenario2ToScenario3 ?? 'not measured'}**: what the ratio of requests/s would be if each server had the CPU it wanted`,
+    `- The same two pages driven by wrk (a client in C; autocannon can be the bottleneck on big pages), ${r.load.connections} connections: ${
+      r.wrkCrossCheck.length ? r.wrkCrossCheck.map((w) => `${w.id} ${w.name}: ${fmt(w.requestsPerSec)} req/s, p50 ${w.p50} ms, p99 ${w.p99} ms`).join('; ') : 'not run (wrk is not installed)'
+    }`,
     `- Start-up to the first answered request (existing database): ${Object.entries(r.startupMs).map(([k, v]) => `${k} site ${v} ms`).join(', ')}`,
     `- Server peak memory (VmHWM): ${Object.entries(r.serverPeakMb).map(([k, v]) => `${k.replace('WithUncached', ' site, after the rendered-each-time rows too,').replace(/^(small|large)$/, '$1 site')} ${v} MB`).join('; ')}`,
     `- Comment POSTs: ${r.commentCheck ? `${r.commentCheck.acknowledged} acknowledged, ${r.commentCheck.stored} stored, ${r.commentCheck.lost} lost` : 'not run'}`,
