@@ -83,6 +83,8 @@ export async function startLectern(opts: { dataDir: string; databaseUrl: string;
       PORT: String(port),
       // As behind the sample nginx (deploy/nginx): client addresses come in X-Forwarded-For.
       TRUST_PROXY: '127.0.0.1',
+      // To try V8 flags on the server (heap sizes) without changing how it is started.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
