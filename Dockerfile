@@ -59,4 +59,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # server.ts handles SIGTERM itself (graceful close), so node can be PID 1.
-CMD ["node", "dist/server/server.bundle.js"]
+# The V8 heap flags of package.json's config.node_flags (what `npm start` uses): the server stays
+# under 250 MB under load (bench/README.md, "Memory"). Raise them for a bigger machine.
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=4", "dist/server/server.bundle.js"]

@@ -11,6 +11,12 @@ import autocannon from 'autocannon';
 
 export const ROOT = join(import.meta.dirname, '..');
 
+/** The V8 flags `npm start` runs the server with (package.json config.node_flags): measured as it runs. */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { config?: { node_flags?: string } };
+  return (pkg.config?.node_flags ?? '').split(/\s+/).filter(Boolean);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -68,7 +74,7 @@ export interface LecternServer {
 
 export async function startLectern(opts: { dataDir: string; databaseUrl: string; cpuProfileDir?: string; env?: Record<string, string> }): Promise<LecternServer> {
   const port = await freePort();
-  const args = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), join(ROOT, 'dist/server/server.bundle.js')];
+  const args = [...productionNodeFlags(), ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), join(ROOT, 'dist/server/server.bundle.js')];
   let errText = '';
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -86,7 +86,10 @@ export async function startServer(): Promise<Server> {
     LOG_LEVEL: 'warn',
   });
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist/server/server.bundle.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the V8 flags `npm start` uses (package.json config.node_flags).
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config?: { node_flags?: string } };
+  const flags = (pkg.config?.node_flags ?? '').split(/\s+/).filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...flags, join(repoRoot, 'dist/server/server.bundle.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exited: number | null = null;
