@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { changeOwnPassword } from '../../services/people.js';
 import { findResetUser, requestPasswordReset, resetPassword } from '../../services/password-reset.js';
 import { endSession, startSession } from '../../services/auth.js';
 import { isStaff } from '../../services/permissions.js';
 import { mailEnabled } from '../../services/mail/queue.js';
 import { loadSettings } from '../../services/settings.js';
-import { sha256 } from '../../services/tokens.js';
 import { field, handleForm } from './forms.js';
+import { changePasswordFromForm } from '../password-form.js';
 
 // Loose on purpose: an unknown or malformed token is the service's 404, after the CSRF check.
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -29,13 +28,7 @@ export default async function passwordRoutes(base: FastifyInstance) {
     handleForm(
       reply,
       async () => {
-        const input = {
-          current: field(request.body, 'current'),
-          password: field(request.body, 'password'),
-          password_confirm: field(request.body, 'password_confirm'),
-        };
-        // Every other session of the account ends; this one stays signed in.
-        await changeOwnPassword(db(), request.user!.id, input, app.config.passwordCost, request.sessionToken ? sha256(request.sessionToken) : null);
+        await changePasswordFromForm(app, request);
         return reply.redirect('/admin/password?saved=1', 303);
       },
       (errors, _m, status) => reply.page('admin/password', { title: 'Change your password', errors, notice: null }, status),

@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import { endSession, startSession, throttledSignIn } from '../../services/auth.js';
 import { throttleMessage } from '../../services/login-throttle.js';
 import { acceptInvitation, findUsableInvitation } from '../../services/invitations.js';
-import { changeOwnPassword } from '../../services/people.js';
 import {
   checkAccountCredentials,
   closeAccount,
@@ -17,10 +16,10 @@ import {
 import { isStaff } from '../../services/permissions.js';
 import { mailEnabled } from '../../services/mail/queue.js';
 import { loadSettings } from '../../services/settings.js';
-import { sha256 } from '../../services/tokens.js';
 import { findUserById } from '../../data/users.js';
 import { AppError } from '../../errors.js';
 import { field, handleForm, safeNext } from '../admin/forms.js';
+import { changePasswordFromForm } from '../password-form.js';
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 500 }) });
 
@@ -176,12 +175,7 @@ export default async function accountRoutes(base: FastifyInstance) {
     handleForm(
       reply,
       async () => {
-        const input = {
-          current: field(request.body, 'current'),
-          password: field(request.body, 'password'),
-          password_confirm: field(request.body, 'password_confirm'),
-        };
-        await changeOwnPassword(db(), request.user!.id, input, app.config.passwordCost, request.sessionToken ? sha256(request.sessionToken) : null);
+        await changePasswordFromForm(app, request);
         return reply.redirect('/account?done=password', 303);
       },
       async (errors, _m, status) => reply.page('account/index', await accountPage(request.user!.id, { errors }), status),
